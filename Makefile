@@ -1,0 +1,108 @@
+# bulkhead — one GNU Makefile.
+#   make            build ./bulkhead
+#   make check      unit, golden and namespace tests, all under ASan+UBSan
+#   make deps       install the Debian packages the build and the tests need
+#   make demo       three-tier demo in throwaway namespaces
+#   make bench      benchmarks (ratios against a baseline in the same run)
+#   make fuzz       libFuzzer harnesses (clang)
+#   make SANITIZER=address,undefined   any build with sanitizers
+PREFIX ?= /usr/local
+CC ?= cc
+V ?= 0
+Q = $(if $(filter 1,$(V)),,@)
+
+PKGS := libnftnl libmnl libnetfilter_log yaml-0.1 libuv jansson libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wpointer-arith -Wundef -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+BH_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Ipolicy -Inetlink -Iagent $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lm
+
+ifneq ($(SANITIZER),)
+BUILD ?= build/san
+BH_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZER)
+CFLAGS := -O1 -g
+else
+BUILD ?= build/rel
+endif
+
+LIB_SRC := $(sort $(wildcard policy/*.c netlink/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c)))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/agent/main.o
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
+
+.PHONY: all check unit deps demo bench fuzz clean install tools sanbuild
+all: bulkhead
+
+bulkhead: $(BUILD)/bulkhead
+	$(Q)cp $< $@
+
+$(BUILD)/bulkhead: $(LIB_OBJ) $(MAIN_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BH_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BH_CFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS) -lcmocka
+
+# Test helpers are static so they run inside minimal container images too.
+build/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
+
+build/bench/%: bench/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+tools: $(TOOL_BIN)
+
+# The test suite runs under AddressSanitizer + UndefinedBehaviorSanitizer.
+sanbuild:
+	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined build/san/bulkhead $(UNIT_BIN:$(BUILD)/%=build/san/%)
+
+check: deps-check bulkhead sanbuild tools
+	$(Q)BULKHEAD=$(CURDIR)/build/san/bulkhead BH_UNIT_DIR=$(CURDIR)/build/san/tests \
+		BH_TOOLS=$(CURDIR)/build/tools bash tests/run.sh
+
+unit: sanbuild
+	$(Q)BH_UNIT_DIR=$(CURDIR)/build/san/tests BH_ONLY=unit bash tests/run.sh
+
+deps:
+	$(Q)bash tests/deps.sh install
+
+deps-check:
+	$(Q)bash tests/deps.sh install
+
+demo: bulkhead tools
+	$(Q)bash examples/demo.sh
+
+bench: bulkhead tools $(BENCH_BIN)
+	$(Q)BULKHEAD=$(CURDIR)/bulkhead BH_TOOLS=$(CURDIR)/build/tools BH_BENCH=$(CURDIR)/build/bench bash bench/run.sh
+
+fuzz:
+	$(Q)bash tests/fuzz/build.sh
+
+install: bulkhead
+	install -D -m 0755 bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
+
+clean:
+	rm -rf build bulkhead
+
+-include $(shell find build -name '*.d' 2>/dev/null)

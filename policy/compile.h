@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef BH_COMPILE_H
+#define BH_COMPILE_H
+
+/*
+ * The compiler: (inventory, policies) -> one ruleset per container group.
+ * Pure: no I/O. The result is what the kernel gets (rendered as nft text by
+ * render_nft.c, built as libnftnl objects by netlink/) and what `explain`
+ * and the log enrichment answer from.
+ *
+ * Layout of a ruleset, per direction (ingress = packets delivered to the
+ * workload, nft hook input; egress = packets it sends, hook output):
+ *   - `enforce` view: isolation and allowed peers from policies in enforce mode;
+ *   - `audit` view (has_audit): the same computed from every policy, audit
+ *     ones included; a packet the enforce view allows but the audit view
+ *     does not is logged as would-deny and accepted.
+ * Allowed peers are two kinds of disjoint elements per address family:
+ * proto == 0 (any protocol, any port: an address interval) and
+ * proto != 0 (address interval . protocol . port interval). Elements of
+ * one kind never overlap (the kernel rejects overlapping concatenated
+ * interval elements with EEXIST), and they are sorted.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define BH_FAM_V4 0
+#define BH_FAM_V6 1
+#define BH_FAM_MAX 2
+
+#define BH_RULE_NONE UINT32_MAX
+
+struct bh_elem {
+	uint8_t lo[16];		/* peer address interval, network byte order; */
+	uint8_t hi[16];		/* IPv4 uses the first 4 bytes */
+	uint8_t proto;		/* 0: any protocol and port */
+	uint16_t port_lo;	/* host byte order, inclusive */
+	uint16_t port_hi;
+	uint32_t rule;		/* lowest rule id (index into bh_compiled.rules) allowing it */
+};
+
+struct bh_elems {
+	struct bh_elem *v;
+	size_t n;
+};
+
+struct bh_view {
+	bool isolated;
+	uint32_t *isolated_by;	/* policy indices (into bh_policy_set.v), ascending */
+	size_t n_isolated_by;
+	struct bh_elems any[BH_FAM_MAX];	/* proto == 0 elements */
+	struct bh_elems l4[BH_FAM_MAX];		/* proto != 0 elements */
+};
+
+struct bh_dir_rules {
+	struct bh_view enforce;
+	bool has_audit;
+	struct bh_view audit;
+	enum bh_log_mode log;	/* all if any selecting policy says all; none if all say none */
+};
+
+struct bh_ruleset {
+	struct bh_dir_rules dir[BH_DIR_MAX];
+	uint64_t hash;		/* of the content, for sharing and change detection */
+};
+
+/* A rule id names one rule of one policy in one direction. */
+struct bh_rule_ref {
+	uint32_t policy;	/* index into bh_policy_set.v */
+	uint32_t rule;		/* index into policy->rules[dir] */
+	uint8_t dir;		/* enum bh_dir */
+};
+
+struct bh_compiled {
+	const struct bh_policy_set *pols;	/* borrowed: must outlive this */
+	const struct bh_inventory *inv;		/* borrowed: must outlive this */
+	struct bh_ruleset *groups;
+	size_t n_groups;
+	size_t *wl_group;			/* inv->n_wl entries: group of each workload */
+	struct bh_rule_ref *rules;
+	size_t n_rules;
+};
+
+/*
+ * Compile. Returns 0 and *out (free with bh_compiled_free), or -ENOMEM.
+ * Inputs are validated already; workloads without IPs simply match nothing.
+ */
+int bh_compile(const struct bh_policy_set *pols, const struct bh_inventory *inv,
+	       struct bh_compiled **out);
+void bh_compiled_free(struct bh_compiled *c);
+
+/* True when the view lets (peer, proto, port) through; *rule gets the allowing rule id. */
+bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
+		    uint8_t proto, uint16_t port, uint32_t *rule);
+
+/* ---- rendering ---------------------------------------------------------------- */
+
+struct bh_emit_opts {
+	uint16_t log_group;	/* NFLOG group, default BH_LOG_GROUP */
+	uint32_t log_rate;	/* log messages per second per workload and direction, 0 = no limit */
+	uint32_t log_burst;
+	uint64_t generation;	/* written into the NFLOG prefix */
+};
+
+#define BH_LOG_GROUP 100
+#define BH_LOG_RATE 100
+#define BH_LOG_BURST 200
+#define BH_TABLE "bulkhead"
+
+void bh_emit_opts_default(struct bh_emit_opts *o);
+
+/*
+ * NFLOG prefix: "bh/<generation>/<i|e>/<d|w|a>" (denied, would-deny, allowed).
+ * Writes at most 64 bytes into buf. Parsing returns 0 or -EINVAL.
+ */
+struct bh_log_tag {
+	uint64_t generation;
+	uint8_t dir;		/* enum bh_dir */
+	char kind;		/* 'd', 'w' or 'a' */
+};
+void bh_log_tag_format(const struct bh_log_tag *t, char *buf, size_t len);
+int bh_log_tag_parse(const char *s, struct bh_log_tag *t);
+
+/*
+ * Render the nft text of the table for group g: "table inet bulkhead {...}",
+ * with comments naming the policies. wl_name is used in comments (may be NULL).
+ * Returns a malloc'd string, or NULL on OOM.
+ */
+char *bh_render_nft(const struct bh_compiled *c, size_t g, const char *wl_name,
+		    const struct bh_emit_opts *o);
+
+#endif
