@@ -96,6 +96,61 @@ void bh_compiled_free(struct bh_compiled *c);
 bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
 		    uint8_t proto, uint16_t port, uint32_t *rule);
 
+/*
+ * THE TABLE LAYOUT (contract shared by bh_render_nft() and the libnftnl
+ * builder in netlink/: both must produce exactly these kernel objects, in
+ * this order; tests compare `nft -j list table inet bulkhead` of both).
+ * Let D be "in" (ingress: hook input, peer = saddr, iface check iif) or
+ * "out" (egress: hook output, peer = daddr, iface check oif); X is "s" or
+ * "d" accordingly; CH is "ingress"/"egress"; HK is "input"/"output";
+ * k is 'i' or 'e'; G the generation; N the log group; R/B the log rate
+ * and burst ("limit rate R/second burst B packets" is left out when R==0).
+ *
+ * table inet bulkhead {
+ *   for view V in ("" = enforce, "a" = audit), D in (in, out), F in (4, 6):
+ *     present when the view is isolated (enforce.isolated / has_audit):
+ *     set {V}{D}{F}_any { type ipv{F}_addr; flags interval; elements = <any[F]> }
+ *     set {V}{D}{F}     { type ipv{F}_addr . inet_proto . inet_service;
+ *                         flags interval; elements = <l4[F]> }
+ *     (sets are listed enforce-in4_any, in4, in6_any, in6, out4_any, ...,
+ *      then audit ones; empty sets are still created)
+ *   chain input {
+ *     type filter hook input priority filter; policy accept;
+ *     ct state established,related accept
+ *     ct state invalid drop
+ *     iif "lo" accept
+ *     icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+ *     jump ingress comment "isolated by ns/p1, ns/p2"    <- only when enforce.isolated or has_audit;
+ *   }                                                       comment lists enforce isolators (or
+ *                                                           "audit: ..." when only audit), cut to 120 bytes
+ *   chain output { same with oif "lo" and "jump egress" }
+ *   chain CH {                          <- only when enforce.isolated or has_audit
+ *     when enforce.isolated:
+ *       ip  Xaddr @{D}4_any OK
+ *       ip  Xaddr . meta l4proto . th dport @{D}4 OK
+ *       ip6 Xaddr @{D}6_any OK
+ *       ip6 Xaddr . meta l4proto . th dport @{D}6 OK
+ *       limit rate R/second burst B packets log prefix "bh/G/k/d" group N   <- not when log == none
+ *       counter drop
+ *     otherwise (audit only):
+ *       goto CH_audit
+ *   }
+ *   chain CH_audit {                    <- only when has_audit
+ *       the same four lookups on the a{D}... sets, verdict OK2
+ *       limit rate R/second burst B packets log prefix "bh/G/k/w" group N   <- not when log == none
+ *       accept
+ *   }
+ *   chain CH_allow {                    <- only when log == all
+ *       limit rate R/second burst B packets log prefix "bh/G/k/a" group N
+ *       accept
+ *   }
+ *   OK  = "goto CH_audit" when has_audit, else OK2
+ *   OK2 = "goto CH_allow" when log == all, else "accept"
+ * }
+ * Chains are listed input, output, ingress, ingress_audit, ingress_allow,
+ * egress, egress_audit, egress_allow (those present).
+ */
+
 /* ---- rendering ---------------------------------------------------------------- */
 
 struct bh_emit_opts {
