@@ -75,6 +75,11 @@ struct bh_prefix {
 
 /* Parse "10.0.0.0/8" / "fd00::/64"; rejects host bits set. 0 or -EINVAL. */
 int bh_prefix_parse(const char *s, struct bh_prefix *out);
+/*
+ * Like bh_prefix_parse but tolerates host bits: they are cleared in *out and
+ * *host_bits (may be NULL) says whether any was set. 0 or -EINVAL.
+ */
+int bh_prefix_parse_loose(const char *s, struct bh_prefix *out, bool *host_bits);
 /* Parse "10.0.0.1" / "fd00::1". 0 or -EINVAL. */
 int bh_addr_parse(const char *s, struct bh_addr *out);
 /* Format into buf (at least 64 bytes); returns buf. */
