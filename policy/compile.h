@@ -164,6 +164,7 @@ struct bh_emit_opts {
 #define BH_LOG_RATE 100
 #define BH_LOG_BURST 200
 #define BH_TABLE "bulkhead"
+#define BH_COMMENT_MAX 121	/* jump comment: at most 120 bytes */
 
 void bh_emit_opts_default(struct bh_emit_opts *o);
 
