@@ -207,6 +207,12 @@ struct bh_workload {
 	char *image;
 };
 
+/* One address of one workload, for bh_inventory_find_ip. */
+struct bh_inv_ip {
+	struct bh_addr addr;
+	size_t wl;		/* index into bh_inventory.wl */
+};
+
 struct bh_inventory {
 	struct bh_namespace *ns;	/* every namespace a workload is in is listed (implied ones added) */
 	size_t n_ns;
@@ -214,6 +220,8 @@ struct bh_inventory {
 	size_t n_wl;
 	char **files;
 	size_t n_files;
+	struct bh_inv_ip *by_ip;	/* built by bh_inventory_finish: sorted by address */
+	size_t n_by_ip;
 };
 
 void bh_inventory_free(struct bh_inventory *inv);

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The inventory model: namespaces and workloads, with lookups by name and
+ * by address. Workloads are kept sorted by (namespace, name) and an address
+ * index sorted by address, so every lookup is a binary search (the agent
+ * resolves an address per logged packet; thousands of workloads are normal).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define NS_NAME_LABEL "kubernetes.io/metadata.name"
+
+static void workload_deinit(struct bh_workload *w)
+{
+	free(w->name);
+	free(w->namespace);
+	bh_labels_deinit(&w->labels);
+	free(w->netns);
+	free(w->ips);
+	for (size_t i = 0; i < w->n_ports; i++)
+		free(w->ports[i].name);
+	free(w->ports);
+	free(w->container_id);
+	free(w->container_name);
+	free(w->image);
+}
+
+void bh_inventory_free(struct bh_inventory *inv)
+{
+	if (!inv)
+		return;
+	for (size_t i = 0; i < inv->n_ns; i++) {
+		free(inv->ns[i].name);
+		bh_labels_deinit(&inv->ns[i].labels);
+	}
+	free(inv->ns);
+	for (size_t i = 0; i < inv->n_wl; i++)
+		workload_deinit(&inv->wl[i]);
+	free(inv->wl);
+	for (size_t i = 0; i < inv->n_files; i++)
+		free(inv->files[i]);
+	free(inv->files);
+	free(inv->by_ip);
+	free(inv);
+}
+
+static int wl_key_cmp(const char *ns1, const char *n1, const char *ns2, const char *n2)
+{
+	int c = strcmp(ns1 ? ns1 : "default", ns2 ? ns2 : "default");
+
+	return c ? c : strcmp(n1, n2);
+}
+
+static int wl_cmp(const void *a, const void *b)
+{
+	const struct bh_workload *x = a, *y = b;
+
+	return wl_key_cmp(x->namespace, x->name, y->namespace, y->name);
+}
+
+static int ns_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct bh_namespace *)a)->name, ((const struct bh_namespace *)b)->name);
+}
+
+static int ip_cmp(const void *a, const void *b)
+{
+	const struct bh_inv_ip *x = a, *y = b;
+	int c = bh_addr_cmp(&x->addr, &y->addr);
+
+	if (c)
+		return c;
+	return x->wl < y->wl ? -1 : x->wl > y->wl;
+}
+
+const struct bh_namespace *bh_inventory_ns(const struct bh_inventory *inv, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!inv)
+		return NULL;
+	hi = inv->n_ns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(inv->ns[mid].name, name);
+
+		if (!c)
+			return &inv->ns[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct bh_workload *bh_inventory_find(const struct bh_inventory *inv,
+					    const char *ns, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!inv)
+		return NULL;
+	hi = inv->n_wl;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct bh_workload *w = &inv->wl[mid];
+		int c = wl_key_cmp(w->namespace, w->name, ns, name);
+
+		if (!c)
+			return w;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct bh_workload *bh_inventory_find_ip(const struct bh_inventory *inv,
+					       const struct bh_addr *a)
+{
+	size_t lo = 0, hi;
+
+	if (!inv)
+		return NULL;
+	hi = inv->n_by_ip;
+	/* lower bound: with duplicate addresses the first workload wins */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bh_addr_cmp(&inv->by_ip[mid].addr, a) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < inv->n_by_ip && !bh_addr_cmp(&inv->by_ip[lo].addr, a))
+		return &inv->wl[inv->by_ip[lo].wl];
+	return NULL;
+}
+
+/* Adds namespace `name` with only its implied label unless it is listed already. */
+static int ns_imply(struct bh_inventory *inv, const char *name, size_t *cap)
+{
+	struct bh_namespace *ns;
+
+	for (size_t i = 0; i < inv->n_ns; i++)
+		if (!strcmp(inv->ns[i].name, name))
+			return 0;
+	if (inv->n_ns == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+
+		ns = realloc(inv->ns, ncap * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		inv->ns = ns;
+		*cap = ncap;
+	}
+	ns = &inv->ns[inv->n_ns];
+	memset(ns, 0, sizeof(*ns));
+	ns->name = strdup(name);
+	if (!ns->name)
+		return -ENOMEM;
+	inv->n_ns++;
+	return 0;
+}
+
+int bh_inventory_finish(struct bh_inventory *inv)
+{
+	size_t cap = inv->n_ns, n_ip = 0, k = 0;
+	struct bh_inv_ip *idx;
+	int err;
+
+	/* namespaces: implied ones first, then sort so lookups can bisect */
+	qsort(inv->ns, inv->n_ns, sizeof(*inv->ns), ns_cmp);
+	for (size_t i = 0; i < inv->n_wl; i++) {
+		const char *ns = inv->wl[i].namespace ? inv->wl[i].namespace : "default";
+
+		if (bh_inventory_ns(inv, ns))
+			continue;
+		err = ns_imply(inv, ns, &cap);
+		if (err)
+			return err;
+		qsort(inv->ns, inv->n_ns, sizeof(*inv->ns), ns_cmp);
+	}
+	for (size_t i = 0; i < inv->n_ns; i++) {
+		err = bh_labels_set(&inv->ns[i].labels, NS_NAME_LABEL, inv->ns[i].name);
+		if (err)
+			return err;
+	}
+
+	qsort(inv->wl, inv->n_wl, sizeof(*inv->wl), wl_cmp);
+
+	for (size_t i = 0; i < inv->n_wl; i++)
+		n_ip += inv->wl[i].n_ips;
+	idx = calloc(n_ip ? n_ip : 1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->n_wl; i++)
+		for (size_t j = 0; j < inv->wl[i].n_ips; j++)
+			idx[k++] = (struct bh_inv_ip){ inv->wl[i].ips[j], i };
+	qsort(idx, n_ip, sizeof(*idx), ip_cmp);
+	free(inv->by_ip);
+	inv->by_ip = idx;
+	inv->n_by_ip = n_ip;
+	return 0;
+}
