@@ -1,10 +1,142 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
 
 #include "cmd.h"
+#include "config.h"
+#include "control.h"
+
+#define STATUS_TIMEOUT_MS 5000
+
+static void print_ips(json_t *ips, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	json_t *v;
+
+	buf[0] = 0;
+	json_array_foreach(ips, i, v) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? "," : "", json_string_value(v) ?: "");
+
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += n;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static void print_counters(json_t *o, const char *title)
+{
+	const char *k;
+	json_t *v;
+	bool first = true;
+
+	if (!json_is_object(o))
+		return;
+	printf("%s:", title);
+	json_object_foreach(o, k, v) {
+		if (json_is_integer(v))
+			printf("%s %s=%lld", first ? "" : ",", k, (long long)json_integer_value(v));
+		else if (json_is_real(v))
+			printf("%s %s=%.1f", first ? "" : ",", k, json_real_value(v));
+		first = false;
+	}
+	printf("\n");
+}
+
+static void print_table(json_t *st)
+{
+	json_t *wls = json_object_get(st, "workloads"), *w;
+	size_t i;
+
+	printf("generation %lld, %s, %zu workloads\n",
+	       (long long)json_integer_value(json_object_get(st, "generation")),
+	       json_is_true(json_object_get(st, "ready")) ? "ready" : "not ready",
+	       json_array_size(wls));
+	if (json_is_string(json_object_get(st, "last_error")))
+		printf("last error: %s\n", json_string_value(json_object_get(st, "last_error")));
+	printf("%-16s %-20s %-5s %-9s %-24s %s\n", "NAMESPACE", "NAME", "GEN", "STATE", "IPS",
+	       "NETNS");
+	json_array_foreach(wls, i, w) {
+		char ips[256], gs[24] = "-";
+		const char *err = json_string_value(json_object_get(w, "last_error"));
+		json_t *gen = json_object_get(w, "generation");
+
+		print_ips(json_object_get(w, "ips"), ips, sizeof(ips));
+		if (json_is_integer(gen))
+			snprintf(gs, sizeof(gs), "%lld", (long long)json_integer_value(gen));
+		printf("%-16s %-20s %-5s %-9s %-24s %s\n",
+		       json_string_value(json_object_get(w, "namespace")) ?: "-",
+		       json_string_value(json_object_get(w, "name")) ?: "-",
+		       gs,
+		       json_string_value(json_object_get(w, "state")) ?: "-", ips,
+		       json_string_value(json_object_get(w, "netns")) ?: "-");
+		if (err)
+			printf("    error: %s\n", err);
+	}
+	print_counters(json_object_get(st, "counters"), "counters");
+	print_counters(json_object_get(st, "latency_ms"), "event to enforced (ms)");
+	print_counters(json_object_get(st, "docker_start_to_enforced_ms"),
+		       "container start to enforced (ms)");
+}
+
+static int usage(FILE *f, int rc)
+{
+	fprintf(f, "Usage: bulkhead status [--control SOCKET] [--json]\n"
+		   "  --control SOCKET  the agent's control socket (default: %s)\n"
+		   "  --json            print the agent's answer as JSON\n",
+		   BH_CONTROL_DEFAULT);
+	return rc;
+}
 
 int bh_cmd_status(int argc, char **argv)
 {
-	fprintf(stderr, "bulkhead status: not available in this build\n");
-	return 2;
+	const char *path = BH_CONTROL_DEFAULT;
+	bool as_json = false;
+	json_error_t jerr;
+	char *resp;
+	json_t *st;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			as_json = true;
+		else if (!strcmp(argv[i], "--control") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--control=", 10))
+			path = argv[i] + 10;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage(stdout, 0);
+		else
+			return usage(stderr, 2);
+	}
+	r = bh_control_request(path, "{\"cmd\":\"status\"}\n", &resp, STATUS_TIMEOUT_MS);
+	if (r < 0) {
+		fprintf(stderr, "bulkhead status: %s: %s\n", path, strerror(-r));
+		return 1;
+	}
+	if (as_json) {
+		fputs(resp, stdout);
+		free(resp);
+		return 0;
+	}
+	st = json_loads(resp, JSON_DISABLE_EOF_CHECK, &jerr);
+	free(resp);
+	if (!json_is_object(st)) {
+		fprintf(stderr, "bulkhead status: the agent's answer is not JSON\n");
+		json_decref(st);
+		return 1;
+	}
+	if (json_is_string(json_object_get(st, "error"))) {
+		fprintf(stderr, "bulkhead status: %s\n", json_string_value(json_object_get(st, "error")));
+		json_decref(st);
+		return 1;
+	}
+	print_table(st);
+	json_decref(st);
+	return 0;
 }
