@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The compiler: (inventory, policies) -> per container group rulesets.
+ *
+ * Stages:
+ *   1. number every rule of every policy (rule ids for attribution);
+ *   2. resolve every selector peer to the workloads it matches, once per
+ *      peer (not once per target workload);
+ *   3. group workloads whose inputs are identical (namespace, labels,
+ *      named ports): they get the same ruleset, compiled once;
+ *   4. per group and direction: the selecting policies give isolation and
+ *      the allowed entries (peer interval x protocol x port interval),
+ *      decomposed into disjoint elements by segment.c.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile_int.h"
+
+struct peer_res {		/* workloads matched by one selector peer */
+	uint32_t *wl;
+	size_t n;
+};
+
+struct cctx {
+	const struct bh_policy_set *pols;
+	const struct bh_inventory *inv;
+	struct bh_compiled *c;
+	/* per policy, dir, rule: index of its first rule id; peers resolved */
+	uint32_t **rule_base;		/* [policy][dir] -> first rule id */
+	struct peer_res **peers;	/* [rule id][peer] */
+	struct bh__ents ents[BH_FAM_MAX];
+};
+
+static int fam_of(const struct bh_addr *a)
+{
+	return a->family == AF_INET6 ? BH_FAM_V6 : BH_FAM_V4;
+}
+
+static bool is_selector_peer(const struct bh_peer *p)
+{
+	return p->has_pod_sel || p->has_ns_sel;
+}
+
+/* ---- stage 1 and 2 --------------------------------------------------------- */
+
+static int resolve_peer(const struct cctx *x, const struct bh_policy *pol,
+			const struct bh_peer *peer, struct peer_res *out)
+{
+	const struct bh_inventory *inv = x->inv;
+
+	out->wl = malloc((inv->n_wl ? inv->n_wl : 1) * sizeof(*out->wl));
+	out->n = 0;
+	if (!out->wl)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->n_wl; i++) {
+		const struct bh_workload *w = &inv->wl[i];
+
+		if (peer->has_ns_sel) {
+			const struct bh_namespace *ns = bh_inventory_ns(inv, w->namespace);
+
+			if (!ns || !bh_selector_matches(&peer->ns_sel, &ns->labels))
+				continue;
+		} else if (strcmp(w->namespace, pol->namespace)) {
+			continue;
+		}
+		if (peer->has_pod_sel && !bh_selector_matches(&peer->pod_sel, &w->labels))
+			continue;
+		out->wl[out->n++] = (uint32_t)i;
+	}
+	return 0;
+}
+
+static int number_rules(struct cctx *x)
+{
+	const struct bh_policy_set *ps = x->pols;
+	struct bh_compiled *c = x->c;
+	size_t total = 0, id = 0;
+
+	x->rule_base = calloc(ps->n ? ps->n : 1, sizeof(*x->rule_base));
+	if (!x->rule_base)
+		return -ENOMEM;
+	for (size_t p = 0; p < ps->n; p++)
+		for (int d = 0; d < BH_DIR_MAX; d++)
+			total += ps->v[p].n_rules[d];
+	c->rules = calloc(total ? total : 1, sizeof(*c->rules));
+	x->peers = calloc(total ? total : 1, sizeof(*x->peers));
+	if (!c->rules || !x->peers)
+		return -ENOMEM;
+	for (size_t p = 0; p < ps->n; p++) {
+		const struct bh_policy *pol = &ps->v[p];
+
+		x->rule_base[p] = calloc(BH_DIR_MAX, sizeof(uint32_t));
+		if (!x->rule_base[p])
+			return -ENOMEM;
+		for (int d = 0; d < BH_DIR_MAX; d++) {
+			x->rule_base[p][d] = (uint32_t)id;
+			for (size_t r = 0; r < pol->n_rules[d]; r++, id++) {
+				const struct bh_rule *rule = &pol->rules[d][r];
+
+				c->rules[id] = (struct bh_rule_ref){ (uint32_t)p, (uint32_t)r, (uint8_t)d };
+				c->n_rules = id + 1;
+				x->peers[id] = calloc(rule->n_peers ? rule->n_peers : 1,
+						      sizeof(**x->peers));
+				if (!x->peers[id])
+					return -ENOMEM;
+				for (size_t k = 0; k < rule->n_peers; k++) {
+					if (!is_selector_peer(&rule->peers[k]))
+						continue;
+					if (resolve_peer(x, pol, &rule->peers[k], &x->peers[id][k]))
+						return -ENOMEM;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- stage 4: entries ---------------------------------------------------------- */
+
+static int push_range(struct cctx *x, int fam, bh_u128 lo, bh_u128 hi, uint8_t proto,
+		      uint16_t plo, uint16_t phi, uint32_t rule)
+{
+	struct bh__ent e = { .lo = lo, .hi = hi, .rule = rule, .plo = plo, .phi = phi,
+			     .proto = proto, .fam = (uint8_t)fam };
+
+	return bh__ents_push(&x->ents[fam], &e);
+}
+
+static int push_addr(struct cctx *x, const struct bh_addr *a, uint8_t proto,
+		     uint16_t plo, uint16_t phi, uint32_t rule)
+{
+	int fam = fam_of(a);
+	bh_u128 v = bh__addr_to_u128(a->a, fam);
+
+	return push_range(x, fam, v, v, proto, plo, phi, rule);
+}
+
+static void prefix_range(const struct bh_prefix *p, bh_u128 *lo, bh_u128 *hi)
+{
+	int fam = fam_of(&p->addr);
+	int bits = fam == BH_FAM_V4 ? 32 : 128;
+	bh_u128 host = p->len >= bits ? 0 : (bh_u128)(bh__fam_max(fam) >> p->len);
+
+	*lo = bh__addr_to_u128(p->addr.a, fam) & ~host;
+	*hi = *lo | host;
+}
+
+/* Calls fn for every interval of cidr minus except (excepts lie inside cidr). */
+static int ipblock_ranges(struct cctx *x, const struct bh_ipblock *b,
+			  int (*fn)(struct cctx *, int, bh_u128, bh_u128, void *), void *arg)
+{
+	int fam = fam_of(&b->cidr.addr);
+	bh_u128 lo, hi, cur;
+	bh_u128 (*ex)[2];
+	int ret = 0;
+
+	prefix_range(&b->cidr, &lo, &hi);
+	if (!b->n_except)
+		return fn(x, fam, lo, hi, arg);
+	ex = malloc(b->n_except * sizeof(*ex));
+	if (!ex)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n_except; i++)
+		prefix_range(&b->except[i], &ex[i][0], &ex[i][1]);
+	/* insertion sort: except lists are short */
+	for (size_t i = 1; i < b->n_except; i++)
+		for (size_t j = i; j > 0 && ex[j][0] < ex[j - 1][0]; j--) {
+			bh_u128 t0 = ex[j][0], t1 = ex[j][1];
+
+			ex[j][0] = ex[j - 1][0];
+			ex[j][1] = ex[j - 1][1];
+			ex[j - 1][0] = t0;
+			ex[j - 1][1] = t1;
+		}
+	cur = lo;
+	for (size_t i = 0; i < b->n_except && !ret; i++) {
+		if (ex[i][1] < cur)
+			continue;
+		if (ex[i][0] > cur)
+			ret = fn(x, fam, cur, ex[i][0] - 1, arg);
+		if (ex[i][1] == hi) {
+			cur = hi;
+			goto done;
+		}
+		cur = ex[i][1] + 1;
+	}
+	if (!ret)
+		ret = fn(x, fam, cur, hi, arg);
+done:
+	free(ex);
+	return ret;
+}
+
+struct port_val {		/* one resolved port spec */
+	uint8_t proto;
+	uint16_t lo, hi;
+};
+
+/* Resolves port spec p against workload w (its named ports). false: no match. */
+static bool port_resolve(const struct bh_port *p, const struct bh_workload *w, struct port_val *out)
+{
+	out->proto = p->proto;
+	if (!p->has_port) {
+		out->lo = 0;
+		out->hi = 65535;
+		return true;
+	}
+	if (!p->name) {
+		out->lo = p->port;
+		out->hi = p->end_port ? p->end_port : p->port;
+		return true;
+	}
+	if (!w)
+		return false;
+	for (size_t i = 0; i < w->n_ports; i++)
+		if (w->ports[i].proto == p->proto && !strcmp(w->ports[i].name, p->name)) {
+			out->lo = out->hi = w->ports[i].port;
+			return true;
+		}
+	return false;
+}
+
+struct range_arg {
+	uint8_t proto;
+	uint16_t lo, hi;
+	uint32_t rule;
+};
+
+static int range_cb(struct cctx *x, int fam, bh_u128 lo, bh_u128 hi, void *arg)
+{
+	const struct range_arg *a = arg;
+
+	return push_range(x, fam, lo, hi, a->proto, a->lo, a->hi, a->rule);
+}
+
+static bool ipblock_has(const struct bh_ipblock *b, const struct bh_addr *a)
+{
+	if (!bh_prefix_contains(&b->cidr, a))
+		return false;
+	for (size_t i = 0; i < b->n_except; i++)
+		if (bh_prefix_contains(&b->except[i], a))
+			return false;
+	return true;
+}
+
+/*
+ * Entries of one rule for the target workload `self` in direction d.
+ * A named port resolves against the destination: `self` for ingress, each
+ * peer workload for egress (so a peer that is not a known workload never
+ * matches a named port, and one rule may mean different numbers per peer).
+ */
+static int rule_entries(struct cctx *x, const struct bh_rule *rule, uint32_t id, int d,
+			const struct bh_workload *self)
+{
+	const struct bh_inventory *inv = x->inv;
+	static const struct bh_port any_port = { .proto = 0 };
+	const struct bh_port *ports = rule->has_ports ? rule->ports : &any_port;
+	size_t n_ports = rule->has_ports ? rule->n_ports : 1;
+	int ret;
+
+	for (size_t pi = 0; pi < n_ports; pi++) {
+		const struct bh_port *p = &ports[pi];
+		bool named_egress = d == BH_EGRESS && p->name;
+		struct port_val pv = { 0, 0, 65535 };
+
+		if (p->proto && !named_egress && !port_resolve(p, self, &pv))
+			continue;	/* ingress named port self lacks */
+
+		if (!rule->has_peers) {
+			if (!named_egress) {
+				for (int fam = 0; fam < BH_FAM_MAX; fam++)
+					if ((ret = push_range(x, fam, 0, bh__fam_max(fam), pv.proto,
+							      pv.lo, pv.hi, id)))
+						return ret;
+				continue;
+			}
+			for (size_t w = 0; w < inv->n_wl; w++) {
+				if (!port_resolve(p, &inv->wl[w], &pv))
+					continue;
+				for (size_t a = 0; a < inv->wl[w].n_ips; a++)
+					if ((ret = push_addr(x, &inv->wl[w].ips[a], pv.proto, pv.lo, pv.hi, id)))
+						return ret;
+			}
+			continue;
+		}
+		for (size_t k = 0; k < rule->n_peers; k++) {
+			const struct bh_peer *peer = &rule->peers[k];
+
+			if (peer->has_ipblock && !named_egress) {
+				struct range_arg ra = { pv.proto, pv.lo, pv.hi, id };
+
+				if ((ret = ipblock_ranges(x, &peer->ipblock, range_cb, &ra)))
+					return ret;
+				continue;
+			}
+			if (peer->has_ipblock) {	/* named port: workloads inside the block */
+				for (size_t w = 0; w < inv->n_wl; w++) {
+					if (!port_resolve(p, &inv->wl[w], &pv))
+						continue;
+					for (size_t a = 0; a < inv->wl[w].n_ips; a++)
+						if (ipblock_has(&peer->ipblock, &inv->wl[w].ips[a]) &&
+						    (ret = push_addr(x, &inv->wl[w].ips[a], pv.proto,
+								     pv.lo, pv.hi, id)))
+							return ret;
+				}
+				continue;
+			}
+			const struct peer_res *res = &x->peers[id][k];
+
+			for (size_t i = 0; i < res->n; i++) {
+				const struct bh_workload *q = &inv->wl[res->wl[i]];
+
+				if (named_egress && !port_resolve(p, q, &pv))
+					continue;
+				for (size_t a = 0; a < q->n_ips; a++)
+					if ((ret = push_addr(x, &q->ips[a], pv.proto, pv.lo, pv.hi, id)))
+						return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static bool policy_selects(const struct bh_policy *p, const struct bh_workload *w, int d)
+{
+	return p->types[d] && !strcmp(p->namespace, w->namespace) &&
+	       bh_selector_matches(&p->pod_sel, &w->labels);
+}
+
+/* First policy index of namespace ns (policies are sorted by namespace, name). */
+static size_t ns_first(const struct bh_policy_set *ps, const char *ns)
+{
+	size_t lo = 0, hi = ps->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(ps->v[mid].namespace, ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int build_view(struct cctx *x, const struct bh_workload *w, int d, bool audit,
+		      struct bh_view *v)
+{
+	const struct bh_policy_set *ps = x->pols;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	x->ents[0].n = x->ents[1].n = 0;
+	for (size_t p = ns_first(ps, w->namespace);
+	     p < ps->n && !strcmp(ps->v[p].namespace, w->namespace); p++) {
+		const struct bh_policy *pol = &ps->v[p];
+
+		if (!policy_selects(pol, w, d) || (!audit && pol->mode == BH_MODE_AUDIT))
+			continue;
+		if (!v->isolated_by) {
+			v->isolated_by = malloc(ps->n * sizeof(*v->isolated_by));
+			if (!v->isolated_by)
+				return -ENOMEM;
+		}
+		v->isolated_by[v->n_isolated_by++] = (uint32_t)p;
+		v->isolated = true;
+		for (size_t r = 0; r < pol->n_rules[d]; r++)
+			if ((ret = rule_entries(x, &pol->rules[d][r], x->rule_base[p][d] + (uint32_t)r,
+						d, w)))
+				return ret;
+	}
+	for (int fam = 0; fam < BH_FAM_MAX; fam++)
+		if ((ret = bh__segment(&x->ents[fam], fam, &v->any[fam], &v->l4[fam])))
+			return ret;
+	return 0;
+}
+
+static void view_deinit(struct bh_view *v)
+{
+	free(v->isolated_by);
+	for (int f = 0; f < BH_FAM_MAX; f++) {
+		free(v->any[f].v);
+		free(v->l4[f].v);
+	}
+	memset(v, 0, sizeof(*v));
+}
+
+/* ---- hashing (FNV-1a 64) -------------------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t view_hash(uint64_t h, const struct bh_view *v)
+{
+	h = fnv(h, &v->isolated, sizeof(v->isolated));
+	h = fnv(h, v->isolated_by, v->n_isolated_by * sizeof(*v->isolated_by));
+	for (int f = 0; f < BH_FAM_MAX; f++) {
+		for (size_t i = 0; i < v->any[f].n; i++)
+			h = fnv(h, &v->any[f].v[i], offsetof(struct bh_elem, rule));
+		h = fnv(h, "|", 1);
+		for (size_t i = 0; i < v->l4[f].n; i++)
+			h = fnv(h, &v->l4[f].v[i], offsetof(struct bh_elem, rule));
+		h = fnv(h, "|", 1);
+	}
+	return h;
+}
+
+static int compile_group(struct cctx *x, const struct bh_workload *w, struct bh_ruleset *rs)
+{
+	const struct bh_policy_set *ps = x->pols;
+	uint64_t h = 0xcbf29ce484222325ull;
+	int ret;
+
+	memset(rs, 0, sizeof(*rs));
+	for (int d = 0; d < BH_DIR_MAX; d++) {
+		struct bh_dir_rules *dr = &rs->dir[d];
+		bool any_all = false, all_none = true, any_sel = false, any_audit = false;
+
+		for (size_t p = ns_first(ps, w->namespace);
+		     p < ps->n && !strcmp(ps->v[p].namespace, w->namespace); p++) {
+			if (!policy_selects(&ps->v[p], w, d))
+				continue;
+			any_sel = true;
+			any_all |= ps->v[p].log == BH_LOG_ALL;
+			all_none &= ps->v[p].log == BH_LOG_NONE;
+			any_audit |= ps->v[p].mode == BH_MODE_AUDIT;
+		}
+		dr->log = any_all ? BH_LOG_ALL : (any_sel && all_none) ? BH_LOG_NONE : BH_LOG_DENIED;
+		if ((ret = build_view(x, w, d, false, &dr->enforce)))
+			return ret;
+		if (any_audit) {
+			dr->has_audit = true;
+			if ((ret = build_view(x, w, d, true, &dr->audit)))
+				return ret;
+		}
+		h = fnv(h, &d, sizeof(d));
+		h = fnv(h, &dr->log, sizeof(dr->log));
+		h = fnv(h, &dr->has_audit, sizeof(dr->has_audit));
+		h = view_hash(h, &dr->enforce);
+		if (dr->has_audit)
+			h = view_hash(h, &dr->audit);
+	}
+	rs->hash = h;
+	return 0;
+}
+
+/* ---- stage 3: grouping ------------------------------------------------------------ */
+
+static uint64_t wl_key(const struct bh_workload *w)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = fnv(h, w->namespace, strlen(w->namespace) + 1);
+	for (size_t i = 0; i < w->labels.n; i++) {
+		h = fnv(h, w->labels.v[i].key, strlen(w->labels.v[i].key) + 1);
+		h = fnv(h, w->labels.v[i].value, strlen(w->labels.v[i].value) + 1);
+	}
+	h = fnv(h, "|", 1);
+	for (size_t i = 0; i < w->n_ports; i++) {
+		h = fnv(h, w->ports[i].name, strlen(w->ports[i].name) + 1);
+		h = fnv(h, &w->ports[i].port, sizeof(w->ports[i].port));
+		h = fnv(h, &w->ports[i].proto, sizeof(w->ports[i].proto));
+	}
+	return h;
+}
+
+static bool same_inputs(const struct bh_workload *a, const struct bh_workload *b)
+{
+	if (strcmp(a->namespace, b->namespace) || a->labels.n != b->labels.n ||
+	    a->n_ports != b->n_ports)
+		return false;
+	for (size_t i = 0; i < a->labels.n; i++)
+		if (strcmp(a->labels.v[i].key, b->labels.v[i].key) ||
+		    strcmp(a->labels.v[i].value, b->labels.v[i].value))
+			return false;
+	for (size_t i = 0; i < a->n_ports; i++)
+		if (strcmp(a->ports[i].name, b->ports[i].name) || a->ports[i].port != b->ports[i].port ||
+		    a->ports[i].proto != b->ports[i].proto)
+			return false;
+	return true;
+}
+
+struct keyed {
+	uint64_t key;
+	size_t wl;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->wl < y->wl ? -1 : x->wl > y->wl;
+}
+
+static int group_workloads(struct cctx *x)
+{
+	const struct bh_inventory *inv = x->inv;
+	struct bh_compiled *c = x->c;
+	size_t n = inv->n_wl, *rep;
+	struct keyed *k;
+	int ret = 0;
+
+	c->wl_group = malloc((n ? n : 1) * sizeof(*c->wl_group));
+	c->groups = calloc(n ? n : 1, sizeof(*c->groups));
+	k = malloc((n ? n : 1) * sizeof(*k));
+	rep = malloc((n ? n : 1) * sizeof(*rep));
+	if (!c->wl_group || !c->groups || !k || !rep) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct keyed){ wl_key(&inv->wl[i]), i };
+	qsort(k, n, sizeof(*k), cmp_keyed);
+	for (size_t i = 0; i < n; i++) {
+		size_t g = c->n_groups;
+
+		/* a hash collision between different inputs only costs a new group */
+		for (size_t j = i; j-- > 0 && k[j].key == k[i].key;)
+			if (same_inputs(&inv->wl[k[j].wl], &inv->wl[k[i].wl])) {
+				g = c->wl_group[k[j].wl];
+				break;
+			}
+		c->wl_group[k[i].wl] = g;
+		if (g == c->n_groups)
+			rep[c->n_groups++] = k[i].wl;
+	}
+	for (size_t g = 0; g < c->n_groups; g++) {
+		c->n_groups = g;	/* only compiled groups are freed on error */
+		if ((ret = compile_group(x, &inv->wl[rep[g]], &c->groups[g])))
+			goto out;
+		c->n_groups = g + 1;
+	}
+out:
+	free(k);
+	free(rep);
+	return ret;
+}
+
+static void cctx_deinit(struct cctx *x)
+{
+	if (x->peers) {
+		for (size_t id = 0; id < x->c->n_rules; id++) {
+			const struct bh_rule_ref *r = &x->c->rules[id];
+			const struct bh_rule *rule = &x->pols->v[r->policy].rules[r->dir][r->rule];
+
+			if (!x->peers[id])
+				continue;
+			for (size_t k = 0; k < rule->n_peers; k++)
+				free(x->peers[id][k].wl);
+			free(x->peers[id]);
+		}
+		free(x->peers);
+	}
+	if (x->rule_base) {
+		for (size_t p = 0; p < x->pols->n; p++)
+			free(x->rule_base[p]);
+		free(x->rule_base);
+	}
+	free(x->ents[0].v);
+	free(x->ents[1].v);
+}
+
+int bh_compile(const struct bh_policy_set *pols, const struct bh_inventory *inv,
+	       struct bh_compiled **out)
+{
+	struct bh_compiled *c;
+	struct cctx x;
+	int ret;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->pols = pols;
+	c->inv = inv;
+	memset(&x, 0, sizeof(x));
+	x.pols = pols;
+	x.inv = inv;
+	x.c = c;
+	ret = number_rules(&x);
+	if (!ret)
+		ret = group_workloads(&x);
+	cctx_deinit(&x);
+	if (ret) {
+		bh_compiled_free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+void bh_compiled_free(struct bh_compiled *c)
+{
+	if (!c)
+		return;
+	for (size_t g = 0; g < c->n_groups; g++)
+		for (int d = 0; d < BH_DIR_MAX; d++) {
+			view_deinit(&c->groups[g].dir[d].enforce);
+			view_deinit(&c->groups[g].dir[d].audit);
+		}
+	free(c->groups);
+	free(c->wl_group);
+	free(c->rules);
+	free(c);
+}
+
+/* ---- lookup (explain, log attribution) ------------------------------------------- */
+
+static int cmp_key(uint8_t proto, bh_u128 a, const struct bh_elem *e, int fam)
+{
+	bh_u128 lo = bh__addr_to_u128(e->lo, fam);
+
+	if (proto != e->proto)
+		return proto < e->proto ? -1 : 1;
+	return a < lo ? -1 : a > lo;
+}
+
+static bool elems_find(const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a,
+		       uint16_t port, uint32_t *rule)
+{
+	size_t lo = 0, hi = es->n;
+
+	/* upper bound: first element whose (proto, lo) is greater than (proto, a) */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cmp_key(proto, a, &es->v[mid], fam) >= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* all pieces of the one segment that may hold a sit right before it */
+	for (size_t i = lo; i-- > 0;) {
+		const struct bh_elem *e = &es->v[i];
+
+		if (e->proto != proto || memcmp(e->lo, es->v[lo - 1].lo, 16))
+			break;
+		if (a > bh__addr_to_u128(e->hi, fam))
+			break;
+		if (port >= e->port_lo && port <= e->port_hi) {
+			*rule = e->rule;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
+		    uint8_t proto, uint16_t port, uint32_t *rule)
+{
+	int fam = fam_of(peer);
+	bh_u128 a = bh__addr_to_u128(peer->a, fam);
+	uint32_t r1 = BH_RULE_NONE, r2 = BH_RULE_NONE;
+	bool ok1, ok2 = false;
+
+	ok1 = elems_find(&v->any[fam], fam, 0, a, 0, &r1);
+	if (proto)
+		ok2 = elems_find(&v->l4[fam], fam, proto, a, port, &r2);
+	if (rule)
+		*rule = r1 < r2 ? r1 : r2;
+	return ok1 || ok2;
+}

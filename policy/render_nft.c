@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nft text of one group's table, following the layout documented in
+ * compile.h. The netlink builder produces the same objects; a test loads
+ * this text with nft -f and compares the listing with the builder's.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include "compile_int.h"
+
+void bh_emit_opts_default(struct bh_emit_opts *o)
+{
+	o->log_group = BH_LOG_GROUP;
+	o->log_rate = BH_LOG_RATE;
+	o->log_burst = BH_LOG_BURST;
+	o->generation = 1;
+}
+
+static const char dir_char[BH_DIR_MAX] = { 'i', 'e' };
+
+void bh_log_tag_format(const struct bh_log_tag *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "bh/%" PRIu64 "/%c/%c", t->generation, dir_char[t->dir & 1], t->kind);
+}
+
+int bh_log_tag_parse(const char *s, struct bh_log_tag *t)
+{
+	char d, k, *end;
+	unsigned long long g;
+
+	if (strncmp(s, "bh/", 3))
+		return -EINVAL;
+	errno = 0;
+	g = strtoull(s + 3, &end, 10);
+	if (errno || end == s + 3 || *end != '/')
+		return -EINVAL;
+	d = end[1];
+	k = end[3];
+	if (end[2] != '/' || !k || end[4] || (d != 'i' && d != 'e') ||
+	    (k != 'd' && k != 'w' && k != 'a'))
+		return -EINVAL;
+	t->generation = g;
+	t->dir = d == 'i' ? BH_INGRESS : BH_EGRESS;
+	t->kind = k;
+	return 0;
+}
+
+/* ---- element text ----------------------------------------------------------------- */
+
+static void put_addr(FILE *f, int fam, const uint8_t *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(fam == BH_FAM_V4 ? AF_INET : AF_INET6, a, buf, sizeof(buf));
+	fputs(buf, f);
+}
+
+static void put_range(FILE *f, int fam, const uint8_t *lo, const uint8_t *hi)
+{
+	bh_u128 l = bh__addr_to_u128(lo, fam), h = bh__addr_to_u128(hi, fam);
+	bh_u128 size = h - l;	/* size + 1 addresses */
+	int bits = fam == BH_FAM_V4 ? 32 : 128;
+
+	put_addr(f, fam, lo);
+	if (l == h)
+		return;
+	/* a whole prefix reads better than a range */
+	if (((size + 1) & size) == 0 && (l & size) == 0) {
+		int len = bits;
+
+		while (size) {
+			size >>= 1;
+			len--;
+		}
+		fprintf(f, "/%d", len);
+		return;
+	}
+	fputc('-', f);
+	put_addr(f, fam, hi);
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_SCTP: return "sctp";
+	}
+	return NULL;
+}
+
+static void put_elements(FILE *f, int fam, const struct bh_elems *es, bool l4)
+{
+	if (!es->n)
+		return;
+	fputs("\t\telements = { ", f);
+	for (size_t i = 0; i < es->n; i++) {
+		const struct bh_elem *e = &es->v[i];
+
+		if (i)
+			fputs(",\n\t\t\t     ", f);
+		put_range(f, fam, e->lo, e->hi);
+		if (!l4)
+			continue;
+		if (proto_name(e->proto))
+			fprintf(f, " . %s . ", proto_name(e->proto));
+		else
+			fprintf(f, " . %u . ", e->proto);
+		if (e->port_lo == e->port_hi)
+			fprintf(f, "%u", e->port_lo);
+		else
+			fprintf(f, "%u-%u", e->port_lo, e->port_hi);
+	}
+	fputs(" }\n", f);
+}
+
+/* ---- sets and chains ---------------------------------------------------------------- */
+
+static const char *const dname[BH_DIR_MAX] = { "in", "out" };
+static const char *const chname[BH_DIR_MAX] = { "ingress", "egress" };
+static const char *const hookname[BH_DIR_MAX] = { "input", "output" };
+
+static bool dir_active(const struct bh_dir_rules *dr)
+{
+	return dr->enforce.isolated || dr->has_audit;
+}
+
+static void put_sets(FILE *f, const char *view, int d, const struct bh_view *v)
+{
+	for (int fam = 0; fam < BH_FAM_MAX; fam++) {
+		int fn = fam == BH_FAM_V4 ? 4 : 6;
+
+		fprintf(f, "\tset %s%s%d_any {\n\t\ttype ipv%d_addr\n\t\tflags interval\n",
+			view, dname[d], fn, fn);
+		put_elements(f, fam, &v->any[fam], false);
+		fputs("\t}\n\n", f);
+		fprintf(f, "\tset %s%s%d {\n\t\ttype ipv%d_addr . inet_proto . inet_service\n"
+			   "\t\tflags interval\n", view, dname[d], fn, fn);
+		put_elements(f, fam, &v->l4[fam], true);
+		fputs("\t}\n\n", f);
+	}
+}
+
+static void put_log(FILE *f, const struct bh_emit_opts *o, int d, char kind)
+{
+	struct bh_log_tag t = { o->generation, (uint8_t)d, kind };
+	char prefix[64];
+
+	bh_log_tag_format(&t, prefix, sizeof(prefix));
+	fputs("\t\t", f);
+	if (o->log_rate)
+		fprintf(f, "limit rate %u/second burst %u packets ", o->log_rate,
+			o->log_burst ? o->log_burst : 1);
+	fprintf(f, "log prefix \"%s\" group %u\n", prefix, o->log_group);
+}
+
+static void put_lookups(FILE *f, const char *view, int d, const char *verdict)
+{
+	char x = d == BH_INGRESS ? 's' : 'd';
+
+	fprintf(f, "\t\tip %caddr @%s%s4_any %s\n", x, view, dname[d], verdict);
+	fprintf(f, "\t\tip %caddr . meta l4proto . th dport @%s%s4 %s\n", x, view, dname[d], verdict);
+	fprintf(f, "\t\tip6 %caddr @%s%s6_any %s\n", x, view, dname[d], verdict);
+	fprintf(f, "\t\tip6 %caddr . meta l4proto . th dport @%s%s6 %s\n", x, view, dname[d], verdict);
+}
+
+/* "isolated by ns/a, ns/b", cut to fit the comment limit. */
+static void isolators(const struct bh_compiled *c, const struct bh_dir_rules *dr, char *buf, size_t len)
+{
+	const struct bh_view *v = dr->enforce.isolated ? &dr->enforce : &dr->audit;
+	size_t n = (size_t)snprintf(buf, len, "%s", dr->enforce.isolated ? "isolated by " :
+				    "audit: isolated by ");
+
+	for (size_t i = 0; i < v->n_isolated_by && n < len; i++) {
+		const struct bh_policy *p = &c->pols->v[v->isolated_by[i]];
+
+		n += (size_t)snprintf(buf + n, len - n, "%s%s/%s", i ? ", " : "", p->namespace, p->name);
+	}
+	if (n >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+static void put_base_chain(FILE *f, const struct bh_compiled *c, const struct bh_ruleset *rs, int d)
+{
+	const struct bh_dir_rules *dr = &rs->dir[d];
+
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy accept;\n",
+		hookname[d], hookname[d]);
+	fputs("\t\tct state established,related accept\n\t\tct state invalid drop\n", f);
+	fprintf(f, "\t\t%s \"lo\" accept\n", d == BH_INGRESS ? "iif" : "oif");
+	fputs("\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
+	      "nd-neighbor-advert } accept\n", f);
+	if (dir_active(dr)) {
+		char why[BH_COMMENT_MAX];
+
+		isolators(c, dr, why, sizeof(why));
+		fprintf(f, "\t\tjump %s comment \"%s\"\n", chname[d], why);
+	}
+	fputs("\t}\n\n", f);
+}
+
+static void put_dir_chains(FILE *f, const struct bh_ruleset *rs, int d, const struct bh_emit_opts *o)
+{
+	const struct bh_dir_rules *dr = &rs->dir[d];
+	char ok[64], ok2[64];
+
+	if (!dir_active(dr))
+		return;
+	if (dr->log == BH_LOG_ALL)
+		snprintf(ok2, sizeof(ok2), "goto %s_allow", chname[d]);
+	else
+		snprintf(ok2, sizeof(ok2), "accept");
+	if (dr->has_audit)
+		snprintf(ok, sizeof(ok), "goto %s_audit", chname[d]);
+	else
+		memcpy(ok, ok2, sizeof(ok));
+
+	fprintf(f, "\tchain %s {\n", chname[d]);
+	if (dr->enforce.isolated) {
+		put_lookups(f, "", d, ok);
+		if (dr->log != BH_LOG_NONE)
+			put_log(f, o, d, 'd');
+		fputs("\t\tcounter drop\n", f);
+	} else {
+		fprintf(f, "\t\tgoto %s_audit\n", chname[d]);
+	}
+	fputs("\t}\n\n", f);
+	if (dr->has_audit) {
+		fprintf(f, "\tchain %s_audit {\n", chname[d]);
+		put_lookups(f, "a", d, ok2);
+		if (dr->log != BH_LOG_NONE)
+			put_log(f, o, d, 'w');
+		fputs("\t\taccept\n\t}\n\n", f);
+	}
+	if (dr->log == BH_LOG_ALL) {
+		fprintf(f, "\tchain %s_allow {\n", chname[d]);
+		put_log(f, o, d, 'a');
+		fputs("\t\taccept\n\t}\n\n", f);
+	}
+}
+
+char *bh_render_nft(const struct bh_compiled *c, size_t g, const char *wl_name,
+		    const struct bh_emit_opts *o)
+{
+	const struct bh_ruleset *rs = &c->groups[g];
+	struct bh_emit_opts def;
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f;
+
+	if (!o) {
+		bh_emit_opts_default(&def);
+		o = &def;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (wl_name)
+		fprintf(f, "# %s\n", wl_name);
+	fputs("table inet " BH_TABLE " {\n", f);
+	for (int d = 0; d < BH_DIR_MAX; d++)
+		if (rs->dir[d].enforce.isolated)
+			put_sets(f, "", d, &rs->dir[d].enforce);
+	for (int d = 0; d < BH_DIR_MAX; d++)
+		if (rs->dir[d].has_audit)
+			put_sets(f, "a", d, &rs->dir[d].audit);
+	for (int d = 0; d < BH_DIR_MAX; d++)
+		put_base_chain(f, c, rs, d);
+	for (int d = 0; d < BH_DIR_MAX; d++)
+		put_dir_chains(f, rs, d, o);
+	fputs("}\n", f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
