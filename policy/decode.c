@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Table-driven strict decoding of YAML trees, with YAML paths in every
+ * message, plus the Kubernetes name syntax checks (apimachinery's
+ * validation package) that policies and the inventory share.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decode.h"
+
+void bh__dctx_init(struct bh_dctx *c, struct bh_diag *diag, const char *file)
+{
+	memset(c, 0, sizeof(*c));
+	c->diag = diag;
+	c->file = file;
+}
+
+static size_t path_append(struct bh_dctx *c, const char *pre, const char *s, const char *post)
+{
+	size_t old = c->plen;
+	int n;
+
+	if (c->plen >= sizeof(c->path) - 1)
+		return old;
+	n = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%s%s", pre, s, post);
+	if (n > 0)
+		c->plen += (size_t)n;
+	if (c->plen >= sizeof(c->path))
+		c->plen = sizeof(c->path) - 1;
+	return old;
+}
+
+size_t bh__path_key(struct bh_dctx *c, const char *key)
+{
+	return path_append(c, c->plen ? "." : "", key, "");
+}
+
+size_t bh__path_sub(struct bh_dctx *c, const char *key)
+{
+	return path_append(c, "[", key, "]");
+}
+
+size_t bh__path_index(struct bh_dctx *c, size_t i)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%zu", i);
+	return path_append(c, "[", num, "]");
+}
+
+void bh__path_pop(struct bh_dctx *c, size_t len)
+{
+	c->plen = len;
+	c->path[len] = '\0';
+}
+
+void bh__derr(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
+{
+	struct bh_loc loc = { c->file, at ? at->line : 0, at ? at->col : 0 };
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->plen)
+		bh_diag_add(c->diag, &loc, "%s: %s", c->path, msg);
+	else
+		bh_diag_add(c->diag, &loc, "%s", msg);
+	c->errors++;
+}
+
+/* Edit distance, for did-you-mean; short strings only. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + ((a[i - 1] | 0x20) != (b[j - 1] | 0x20));
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static const char *suggest(const char *key, const struct bh_field *fields, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = distance(key, fields[i].key);
+
+		if (d < best_d && d < strlen(fields[i].key)) {
+			best = fields[i].key;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+bool bh__expect_map(struct bh_dctx *c, const struct bh_ynode *v)
+{
+	if (v->kind == BH_Y_MAP)
+		return true;
+	bh__derr(c, v, "expected a mapping, got %s", bh_ynode_kind_name(v));
+	return false;
+}
+
+int bh__decode_map(struct bh_dctx *c, const struct bh_ynode *map, const struct bh_field *fields,
+		   size_t n_fields, void *obj, bool *seen_out)
+{
+	bool seen[32] = { false };
+
+	if (n_fields > sizeof(seen) / sizeof(seen[0]))
+		return -EINVAL;
+	if (!bh__expect_map(c, map))
+		goto out;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct bh_ynode *k = map->pairs[i].key, *v = map->pairs[i].value;
+		const struct bh_field *f = NULL;
+		size_t old;
+		int err;
+
+		if (k->kind != BH_Y_SCALAR) {
+			bh__derr(c, k, "mapping keys must be strings, got %s", bh_ynode_kind_name(k));
+			continue;
+		}
+		for (size_t j = 0; j < n_fields; j++) {
+			if (!strcmp(fields[j].key, k->str)) {
+				f = &fields[j];
+				break;
+			}
+		}
+		old = bh__path_key(c, k->str);
+		if (!f) {
+			const char *s = suggest(k->str, fields, n_fields);
+
+			if (s)
+				bh__derr(c, k, "unknown field (did you mean \"%s\"?)", s);
+			else
+				bh__derr(c, k, "unknown field");
+			bh__path_pop(c, old);
+			continue;
+		}
+		if (bh_ynode_is_null(v)) {
+			if (f->flags & BH_F_REQUIRED)
+				bh__derr(c, v, "required field has no value");
+			seen[f - fields] = true;	/* reported here, not again below */
+			bh__path_pop(c, old);
+			continue;
+		}
+		seen[f - fields] = true;
+		err = (f->flags & BH_F_IGNORE) || !f->fn ? 0 : f->fn(c, v, obj);
+		bh__path_pop(c, old);
+		if (err)
+			return err;
+	}
+	for (size_t j = 0; j < n_fields; j++) {
+		if ((fields[j].flags & BH_F_REQUIRED) && !seen[j]) {
+			size_t old = bh__path_key(c, fields[j].key);
+
+			bh__derr(c, map, "required field is missing");
+			bh__path_pop(c, old);
+		}
+	}
+out:
+	if (seen_out) {
+		for (size_t j = 0; j < n_fields; j++) {
+			const struct bh_ynode *v = map->kind == BH_Y_MAP ? bh_ynode_get(map, fields[j].key) : NULL;
+
+			seen_out[j] = v && !bh_ynode_is_null(v);
+		}
+	}
+	return 0;
+}
+
+int bh__decode_seq(struct bh_dctx *c, const struct bh_ynode *v, bh_item_fn fn, void *obj)
+{
+	if (v->kind != BH_Y_SEQ) {
+		bh__derr(c, v, "expected a list, got %s", bh_ynode_kind_name(v));
+		return 0;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		size_t old = bh__path_index(c, i);
+		int err = fn(c, v->items[i], i, obj);
+
+		bh__path_pop(c, old);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+const char *bh__dstr(struct bh_dctx *c, const struct bh_ynode *v)
+{
+	/*
+	 * Like sigs.k8s.io/yaml, a scalar that YAML would read as a number or
+	 * a boolean still decodes into a string field with its literal text.
+	 */
+	if (v->kind == BH_Y_SCALAR && !bh_ynode_is_null(v))
+		return v->str;
+	bh__derr(c, v, "expected a string, got %s", bh_ynode_kind_name(v));
+	return NULL;
+}
+
+int bh__dstrdup(struct bh_dctx *c, const struct bh_ynode *v, char **out)
+{
+	const char *s = bh__dstr(c, v);
+
+	*out = NULL;
+	if (!s)
+		return 0;
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+bool bh__dint(struct bh_dctx *c, const struct bh_ynode *v, long long min, long long max,
+	      long long *out)
+{
+	long long x;
+
+	if (!bh_ynode_int(v, &x)) {
+		if (v->kind == BH_Y_SCALAR && !bh_ynode_is_null(v))
+			bh__derr(c, v, "expected an integer, got %s \"%s\"", bh_ynode_kind_name(v), v->str);
+		else
+			bh__derr(c, v, "expected an integer, got %s", bh_ynode_kind_name(v));
+		return false;
+	}
+	if (x < min || x > max) {
+		bh__derr(c, v, "must be between %lld and %lld, got %lld", min, max, x);
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
+int bh__decode_labels(struct bh_dctx *c, const struct bh_ynode *v, struct bh_labels *out)
+{
+	if (!bh__expect_map(c, v))
+		return 0;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct bh_ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
+		const char *why, *s;
+		size_t old;
+		int err;
+
+		if (k->kind != BH_Y_SCALAR || bh_ynode_is_null(k)) {
+			bh__derr(c, k, "label keys must be strings, got %s", bh_ynode_kind_name(k));
+			continue;
+		}
+		why = bh__qualified_name_err(k->str);
+		if (why) {
+			bh__derr(c, k, "invalid label key \"%s\": %s", k->str, why);
+			continue;
+		}
+		old = bh__path_sub(c, k->str);
+		/* a null label value is the empty string, as in Kubernetes */
+		s = bh_ynode_is_null(val) ? "" : bh__dstr(c, val);
+		if (s && (why = bh__label_value_err(s)))
+			bh__derr(c, val, "invalid label value \"%s\": %s", s, why);
+		bh__path_pop(c, old);
+		if (!s || why)
+			continue;
+		err = bh_labels_set(out, k->str, s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- Kubernetes name syntax ------------------------------------------------ */
+
+static bool is_lower_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+}
+
+static bool is_alnum(char ch)
+{
+	return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
+}
+
+/* [a-z0-9]([-a-z0-9]*[a-z0-9])? over s[0..n) */
+static bool dns_label_ok(const char *s, size_t n)
+{
+	if (!n || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+const char *bh__dns_label_err(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return "must not be empty";
+	if (n > 63)
+		return "must be no more than 63 characters";
+	if (!dns_label_ok(s, n))
+		return "must be a lowercase RFC 1123 label: lowercase alphanumeric characters or '-', "
+		       "starting and ending with an alphanumeric character";
+	return NULL;
+}
+
+static bool dns_subdomain_ok(const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		if (!dns_label_ok(s + start, i - start))
+			return false;
+		start = i + 1;
+	}
+	return n > 0;
+}
+
+const char *bh__dns_subdomain_err(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return "must not be empty";
+	if (n > 253)
+		return "must be no more than 253 characters";
+	if (!dns_subdomain_ok(s, n))
+		return "must be a lowercase RFC 1123 subdomain: lowercase alphanumeric characters, '-' or '.', "
+		       "starting and ending with an alphanumeric character";
+	return NULL;
+}
+
+/* ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] */
+static bool label_name_ok(const char *s, size_t n)
+{
+	if (!n || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+const char *bh__qualified_name_err(const char *s)
+{
+	const char *slash = strchr(s, '/'), *name = s;
+
+	if (slash) {
+		size_t plen = (size_t)(slash - s);
+
+		if (strchr(slash + 1, '/'))
+			return "must be an optional DNS prefix and a name separated by a single '/'";
+		if (!plen)
+			return "prefix part must not be empty";
+		if (plen > 253)
+			return "prefix part must be no more than 253 characters";
+		if (!dns_subdomain_ok(s, plen))
+			return "prefix part must be a lowercase RFC 1123 subdomain";
+		name = slash + 1;
+	}
+	if (!*name)
+		return "name part must not be empty";
+	if (strlen(name) > 63)
+		return "name part must be no more than 63 characters";
+	if (!label_name_ok(name, strlen(name)))
+		return "name part must consist of alphanumeric characters, '-', '_' or '.', "
+		       "and must start and end with an alphanumeric character";
+	return NULL;
+}
+
+const char *bh__label_value_err(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return NULL;
+	if (n > 63)
+		return "must be no more than 63 characters";
+	if (!label_name_ok(s, n))
+		return "must be empty or consist of alphanumeric characters, '-', '_' or '.', "
+		       "and must start and end with an alphanumeric character";
+	return NULL;
+}
+
+const char *bh__svc_name_err(const char *s)
+{
+	size_t n = strlen(s);
+	bool letter = false;
+
+	if (!n)
+		return "must not be empty";
+	if (n > 15)
+		return "must be no more than 15 characters";
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			letter = true;
+		else if (!(s[i] >= '0' && s[i] <= '9') && s[i] != '-')
+			return "must contain only lowercase alphanumeric characters (a-z, 0-9) and '-'";
+	}
+	if (!letter)
+		return "must contain at least one letter (a-z)";
+	if (strstr(s, "--"))
+		return "must not contain consecutive hyphens";
+	if (s[0] == '-' || s[n - 1] == '-')
+		return "must not begin or end with a hyphen";
+	return NULL;
+}
+
+const char *bh__intern_file(char ***files, size_t *n_files, const char *name)
+{
+	char **v, *copy;
+
+	for (size_t i = 0; i < *n_files; i++)
+		if (!strcmp((*files)[i], name))
+			return (*files)[i];
+	copy = strdup(name);
+	if (!copy)
+		return NULL;
+	v = realloc(*files, (*n_files + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return NULL;
+	}
+	v[(*n_files)++] = copy;
+	*files = v;
+	return copy;
+}
+
+unsigned int bh__proto_parse(const char *s)
+{
+	static const struct {
+		const char *name;
+		unsigned int proto;
+	} protos[] = {
+		{ "TCP", IPPROTO_TCP },
+		{ "UDP", IPPROTO_UDP },
+		{ "SCTP", IPPROTO_SCTP },
+	};
+
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (!strcmp(s, protos[i].name))
+			return protos[i].proto;
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef BH_DECODE_H
+#define BH_DECODE_H
+
+/*
+ * Strict decoding of a bh_ynode tree into our model, shared by the policy
+ * and inventory loaders. Mappings are decoded through static field tables;
+ * every problem is recorded in the diagnostics collector as
+ * "file:line:col: <yaml path>: message" and decoding carries on, so one run
+ * reports everything. Handlers return 0 or -ENOMEM only: a validation
+ * problem is recorded, counted in bh_dctx.errors, and is not a failure code.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "model.h"
+#include "ytree.h"
+
+struct bh_dctx {
+	struct bh_diag *diag;
+	const char *file;	/* interned name the locations point into */
+	char path[768];		/* YAML path of the node being decoded, e.g. spec.ingress[0] */
+	size_t plen;
+	size_t errors;		/* problems recorded through this context */
+};
+
+typedef int (*bh_field_fn)(struct bh_dctx *c, const struct bh_ynode *v, void *obj);
+
+#define BH_F_REQUIRED	0x1	/* missing (or null) is an error */
+#define BH_F_IGNORE	0x2	/* known field, value not examined (server-populated) */
+
+struct bh_field {
+	const char *key;
+	bh_field_fn fn;
+	unsigned int flags;
+};
+
+void bh__dctx_init(struct bh_dctx *c, struct bh_diag *diag, const char *file);
+
+/* Path stack: push returns the length to restore with bh__path_pop. */
+size_t bh__path_key(struct bh_dctx *c, const char *key);
+size_t bh__path_sub(struct bh_dctx *c, const char *key);	/* appends [key] */
+size_t bh__path_index(struct bh_dctx *c, size_t i);
+void bh__path_pop(struct bh_dctx *c, size_t len);
+
+/* Records "path: message" at node's location (at the file when node is NULL). */
+void bh__derr(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Decodes mapping `map` with a field table: unknown keys are reported (with
+ * a did-you-mean), null values count as absent, required fields are
+ * checked. `seen` (may be NULL) receives, per table entry, whether the key
+ * was present with a non-null value. 0 or -ENOMEM.
+ */
+int bh__decode_map(struct bh_dctx *c, const struct bh_ynode *map, const struct bh_field *fields,
+		   size_t n_fields, void *obj, bool *seen);
+
+typedef int (*bh_item_fn)(struct bh_dctx *c, const struct bh_ynode *item, size_t idx, void *obj);
+/* Calls fn for each item of a list (error when v is not a list). 0 or -ENOMEM. */
+int bh__decode_seq(struct bh_dctx *c, const struct bh_ynode *v, bh_item_fn fn, void *obj);
+
+/* True when v is a mapping (or records "expected a mapping, got ..."). */
+bool bh__expect_map(struct bh_dctx *c, const struct bh_ynode *v);
+/* The string value of a scalar (records an error and returns NULL otherwise). Borrowed. */
+const char *bh__dstr(struct bh_dctx *c, const struct bh_ynode *v);
+/* Copy of the string value into *out (NULL after a recorded error). 0 or -ENOMEM. */
+int bh__dstrdup(struct bh_dctx *c, const struct bh_ynode *v, char **out);
+/* An integer within [min, max] (a quoted "80" is not an integer). */
+bool bh__dint(struct bh_dctx *c, const struct bh_ynode *v, long long min, long long max,
+	      long long *out);
+
+/* A map of label key -> value with Kubernetes syntax checks; adds to *out. 0 or -ENOMEM. */
+int bh__decode_labels(struct bh_dctx *c, const struct bh_ynode *v, struct bh_labels *out);
+
+/* Kubernetes name syntax. Each returns NULL when valid, else why not (static text). */
+const char *bh__dns_label_err(const char *s);		/* RFC 1123 label, <= 63 */
+const char *bh__dns_subdomain_err(const char *s);	/* RFC 1123 subdomain, <= 253 */
+const char *bh__qualified_name_err(const char *s);	/* label / annotation key */
+const char *bh__label_value_err(const char *s);
+const char *bh__svc_name_err(const char *s);		/* IANA_SVC_NAME (named port) */
+
+/* Interns name into a growing files[] array; returns the stored copy or NULL on OOM. */
+const char *bh__intern_file(char ***files, size_t *n_files, const char *name);
+
+/* Protocol name (TCP, UDP, SCTP; case-sensitive) -> IPPROTO_*, or 0. */
+unsigned int bh__proto_parse(const char *s);
+
+#endif
