@@ -467,3 +467,37 @@ unsigned int bh__proto_parse(const char *s)
 			return protos[i].proto;
 	return 0;
 }
+
+struct diag_order {
+	struct bh_diag_entry e;
+	size_t idx;
+};
+
+static int diag_order_cmp(const void *a, const void *b)
+{
+	const struct diag_order *x = a, *y = b;
+
+	if (x->e.loc.line != y->e.loc.line)
+		return x->e.loc.line < y->e.loc.line ? -1 : 1;
+	if (x->e.loc.col != y->e.loc.col)
+		return x->e.loc.col < y->e.loc.col ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void bh__diag_sort_from(struct bh_diag *d, size_t from)
+{
+	size_t n = d->n > from ? d->n - from : 0;
+	struct diag_order *tmp;
+
+	if (n < 2)
+		return;
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return;		/* unsorted is still correct */
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = (struct diag_order){ d->v[from + i], i };
+	qsort(tmp, n, sizeof(*tmp), diag_order_cmp);
+	for (size_t i = 0; i < n; i++)
+		d->v[from + i] = tmp[i].e;
+	free(tmp);
+}

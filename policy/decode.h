@@ -85,6 +85,12 @@ const char *bh__svc_name_err(const char *s);		/* IANA_SVC_NAME (named port) */
 /* Interns name into a growing files[] array; returns the stored copy or NULL on OOM. */
 const char *bh__intern_file(char ***files, size_t *n_files, const char *name);
 
+/* Reads a whole file into a malloc'd buffer (not NUL-terminated). 0 or -errno. */
+int bh__read_file(const char *path, char **out, size_t *len);
+
+/* Orders the entries recorded since index `from` (one file's) by line and column. */
+void bh__diag_sort_from(struct bh_diag *d, size_t from);
+
 /* Protocol name (TCP, UDP, SCTP; case-sensitive) -> IPPROTO_*, or 0. */
 unsigned int bh__proto_parse(const char *s);
 

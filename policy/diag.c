@@ -12,8 +12,10 @@ void bh_diag_init(struct bh_diag *d)
 
 void bh_diag_deinit(struct bh_diag *d)
 {
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].msg);
+		free((char *)d->v[i].loc.file);
+	}
 	free(d->v);
 	memset(d, 0, sizeof(*d));
 }
@@ -42,12 +44,19 @@ void bh_diag_add(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, .
 		return;
 	}
 	va_end(ap);
-	e = &d->v[d->n++];
-	e->msg = msg;
-	if (loc)
+	e = &d->v[d->n];
+	memset(&e->loc, 0, sizeof(e->loc));
+	if (loc) {
 		e->loc = *loc;
-	else
-		memset(&e->loc, 0, sizeof(e->loc));
+		/* entries own their file name: the loader's copy may be freed first */
+		if (loc->file && !(e->loc.file = strdup(loc->file))) {
+			free(msg);
+			d->oom = 1;
+			return;
+		}
+	}
+	e->msg = msg;
+	d->n++;
 }
 
 void bh_diag_print(const struct bh_diag *d, FILE *out)

@@ -32,7 +32,10 @@ struct bh_diag {
 void bh_diag_init(struct bh_diag *d);
 void bh_diag_deinit(struct bh_diag *d);
 
-/* Record "file:line:col: message". Never fails loudly: on OOM sets d->oom. */
+/*
+ * Record "file:line:col: message" (loc may be NULL; loc->file is copied, so
+ * it need not outlive d). Never fails loudly: on OOM sets d->oom.
+ */
 void bh_diag_add(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

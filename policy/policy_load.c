@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Loading a policy set: files and directories -> YAML documents ->
+ * Kubernetes objects (NetworkPolicy, NetworkPolicyList, List) -> one
+ * sorted set, with every problem recorded and loading carried on.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "policy_int.h"
+
+#define API_NETWORKING "networking.k8s.io/v1"
+#define MAX_FILE_SIZE (64u << 20)
+
+struct loader {
+	struct bh_policy_set *set;
+	size_t cap;
+	struct bh_loc *name_at;	/* parallel to set->v: where metadata.name is */
+	struct bh_diag *diag;
+	int io_err;		/* first I/O error */
+};
+
+void bh_policy_set_free(struct bh_policy_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		bh__policy_deinit(&s->v[i]);
+	free(s->v);
+	for (size_t i = 0; i < s->n_files; i++)
+		free(s->files[i]);
+	free(s->files);
+	free(s);
+}
+
+static int add_policy(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj)
+{
+	struct bh_policy_set *s = l->set;
+	size_t before = c->errors;
+	struct bh_policy p = { 0 };
+	struct bh_loc name_at;
+	int err;
+
+	err = bh__policy_decode(c, obj, &p, &name_at);
+	if (err || c->errors != before || !p.name) {
+		bh__policy_deinit(&p);
+		return err;
+	}
+	if (s->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct bh_policy *v = realloc(s->v, cap * sizeof(*v));
+		struct bh_loc *at;
+
+		if (v)
+			s->v = v;
+		at = v ? realloc(l->name_at, cap * sizeof(*at)) : NULL;
+		if (!at) {
+			bh__policy_deinit(&p);
+			return -ENOMEM;
+		}
+		l->name_at = at;
+		l->cap = cap;
+	}
+	l->name_at[s->n] = name_at;
+	s->v[s->n++] = p;
+	return 0;
+}
+
+/* Checks apiVersion and kind of a list item or a top-level object, then decodes it. */
+static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
+			 const char *item_kind_default);
+
+static int list_item(struct bh_dctx *c, const struct bh_ynode *item, size_t idx, void *obj)
+{
+	void **args = obj;
+
+	return object_decode(args[0], c, item, args[1]);
+}
+
+static int list_items(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
+		      const char *item_kind_default)
+{
+	static const char *const list_keys[] = { "apiVersion", "kind", "metadata", "items" };
+	void *args[2] = { l, (void *)item_kind_default };
+	const struct bh_ynode *items = NULL;
+
+	for (size_t i = 0; i < obj->n; i++) {
+		const struct bh_ynode *k = obj->pairs[i].key;
+		size_t j, old;
+
+		for (j = 0; j < sizeof(list_keys) / sizeof(list_keys[0]); j++)
+			if (k->kind == BH_Y_SCALAR && !strcmp(k->str, list_keys[j]))
+				break;
+		if (j == sizeof(list_keys) / sizeof(list_keys[0])) {
+			old = bh__path_key(c, k->kind == BH_Y_SCALAR ? k->str : "?");
+			bh__derr(c, k, "unknown field");
+			bh__path_pop(c, old);
+		} else if (j == 3) {
+			items = obj->pairs[i].value;
+		}
+	}
+	if (!items || bh_ynode_is_null(items)) {
+		return 0;
+	} else {
+		size_t old = bh__path_key(c, "items");
+		int err = bh__decode_seq(c, items, list_item, args);
+
+		bh__path_pop(c, old);
+		return err;
+	}
+}
+
+static const struct {
+	const char *kind;
+	const char *api;
+	bool list;
+	const char *item_kind;	/* list items may omit apiVersion/kind (typed lists) */
+} kinds[] = {
+	{ "NetworkPolicy", API_NETWORKING, false, NULL },
+	{ "NetworkPolicyList", API_NETWORKING, true, "NetworkPolicy" },
+	{ "List", "v1", true, NULL },
+};
+
+static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
+			 const char *item_kind_default)
+{
+	const struct bh_ynode *kn, *an;
+	const char *kind, *api;
+	size_t i, old;
+
+	if (obj->kind != BH_Y_MAP) {
+		bh__derr(c, obj, "expected a Kubernetes object (a mapping), got %s", bh_ynode_kind_name(obj));
+		return 0;
+	}
+	kn = bh_ynode_get(obj, "kind");
+	an = bh_ynode_get(obj, "apiVersion");
+	if (item_kind_default && (!kn || bh_ynode_is_null(kn)) && (!an || bh_ynode_is_null(an)))
+		return add_policy(l, c, obj);
+	if (!kn || bh_ynode_is_null(kn) || !an || bh_ynode_is_null(an)) {
+		old = bh__path_key(c, !kn || bh_ynode_is_null(kn) ? "kind" : "apiVersion");
+		bh__derr(c, obj, "required field is missing");
+		bh__path_pop(c, old);
+		return 0;
+	}
+	old = bh__path_key(c, "kind");
+	kind = bh__dstr(c, kn);
+	bh__path_pop(c, old);
+	old = bh__path_key(c, "apiVersion");
+	api = bh__dstr(c, an);
+	bh__path_pop(c, old);
+	if (!kind || !api)
+		return 0;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i].kind))
+			break;
+	if (i == sizeof(kinds) / sizeof(kinds[0]) || (item_kind_default && kinds[i].list)) {
+		old = bh__path_key(c, "kind");
+		bh__derr(c, kn, "unsupported kind \"%s\" (expected %s)", kind,
+			 item_kind_default ? "NetworkPolicy" : "NetworkPolicy, NetworkPolicyList or List");
+		bh__path_pop(c, old);
+		return 0;
+	}
+	if (strcmp(api, kinds[i].api)) {
+		old = bh__path_key(c, "apiVersion");
+		bh__derr(c, an, "unsupported apiVersion \"%s\" for kind %s (expected \"%s\")", api, kind,
+			 kinds[i].api);
+		bh__path_pop(c, old);
+		return 0;
+	}
+	if (kinds[i].list)
+		return list_items(l, c, obj, kinds[i].item_kind ? kinds[i].item_kind : NULL);
+	return add_policy(l, c, obj);
+}
+
+static int load_buf(struct loader *l, const char *name, const char *buf, size_t len)
+{
+	const char *file = bh__intern_file(&l->set->files, &l->set->n_files, name);
+	struct bh_ystream ys;
+	struct bh_dctx c;
+	int err;
+
+	if (!file)
+		return -ENOMEM;
+	size_t from = l->diag->n;
+
+	err = bh_yaml_parse(file, buf, len, l->diag, &ys);
+	if (err == -ENOMEM)
+		goto out;
+	bh__dctx_init(&c, l->diag, file);
+	err = 0;
+	for (size_t i = 0; i < ys.n && !err; i++) {
+		/* empty documents (a stray "---", a file of comments) are fine */
+		if (bh_ynode_is_null(ys.docs[i]))
+			continue;
+		err = object_decode(l, &c, ys.docs[i], NULL);
+	}
+	bh__diag_sort_from(l->diag, from);
+out:
+	bh_ystream_deinit(&ys);
+	return err;
+}
+
+static void io_problem(struct loader *l, const char *path, const char *what, int err)
+{
+	struct bh_loc loc = { bh__intern_file(&l->set->files, &l->set->n_files, path), 0, 0 };
+
+	if (loc.file)
+		bh_diag_add(l->diag, &loc, "%s: %s", what, strerror(err));
+	else
+		bh_diag_add(l->diag, NULL, "%s: %s: %s", path, what, strerror(err));
+	if (!l->io_err)
+		l->io_err = -err;
+}
+
+/* Reads a whole file; 0 or -errno. */
+int bh__read_file(const char *path, char **out, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= MAX_FILE_SIZE) {
+				err = -EFBIG;
+				break;
+			}
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				err = errno ? -errno : -EIO;
+			break;
+		}
+	}
+	fclose(f);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int load_file(struct loader *l, const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	err = bh__read_file(path, &buf, &len);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		io_problem(l, path, "cannot read", -err);
+		return 0;
+	}
+	err = load_buf(l, path, buf, len);
+	free(buf);
+	return err;
+}
+
+static bool yaml_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.')
+		return false;
+	return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.yaml / *.yml regular file in dir, sorted by name, not recursive. */
+static int load_dir(struct loader *l, const char *dir)
+{
+	size_t n = 0, cap = 0, dlen = strlen(dir);
+	char **names = NULL;
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d) {
+		io_problem(l, dir, "cannot open directory", errno);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *full;
+
+		if (!yaml_name(de->d_name))
+			continue;
+		if (asprintf(&full, "%s%s%s", dir, dlen && dir[dlen - 1] == '/' ? "" : "/", de->d_name) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(full);
+			continue;
+		}
+		if (n == cap) {
+			char **nv;
+
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(names, cap * sizeof(*nv));
+			if (!nv) {
+				free(full);
+				err = -ENOMEM;
+				break;
+			}
+			names = nv;
+		}
+		names[n++] = full;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), str_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!err)
+			err = load_file(l, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+static int load_path(struct loader *l, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		io_problem(l, path, "cannot open", errno);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode))
+		return load_dir(l, path);
+	return load_file(l, path);
+}
+
+static int policy_cmp(const void *a, const void *b)
+{
+	const struct bh_policy *x = a, *y = b;
+	int c = strcmp(x->namespace, y->namespace);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+/* Two policies with one namespace/name: the later one is an error naming the first. */
+static void check_duplicates(struct loader *l)
+{
+	struct bh_policy_set *s = l->set;
+
+	for (size_t i = 1; i < s->n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct bh_loc *first = &l->name_at[j];
+
+			if (strcmp(s->v[i].name, s->v[j].name) || strcmp(s->v[i].namespace, s->v[j].namespace))
+				continue;
+			bh_diag_add(l->diag, &l->name_at[i],
+				    "metadata.name: policy \"%s/%s\" is already defined at %s:%u:%u",
+				    s->v[i].namespace, s->v[i].name, first->file, first->line, first->col);
+			break;
+		}
+	}
+}
+
+static int finish(struct loader *l, size_t diag_before, int err, struct bh_policy_set **out)
+{
+	*out = NULL;
+	if (!err)
+		check_duplicates(l);
+	free(l->name_at);
+	if (!err && bh_diag_count(l->diag) != diag_before)
+		err = l->io_err ? l->io_err : -EINVAL;
+	if (err) {
+		bh_policy_set_free(l->set);
+		return err;
+	}
+	qsort(l->set->v, l->set->n, sizeof(*l->set->v), policy_cmp);
+	*out = l->set;
+	return 0;
+}
+
+int bh_policy_set_load(const char *const *paths, size_t n_paths,
+		       struct bh_diag *diag, struct bh_policy_set **out)
+{
+	struct loader l = { .diag = diag };
+	size_t before = bh_diag_count(diag);
+	int err = 0;
+
+	*out = NULL;
+	l.set = calloc(1, sizeof(*l.set));
+	if (!l.set)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_paths && !err; i++)
+		err = load_path(&l, paths[i]);
+	return finish(&l, before, err, out);
+}
+
+int bh_policy_set_load_buf(const char *name, const char *buf, size_t len,
+			   struct bh_diag *diag, struct bh_policy_set **out)
+{
+	struct loader l = { .diag = diag };
+	size_t before = bh_diag_count(diag);
+	int err;
+
+	*out = NULL;
+	l.set = calloc(1, sizeof(*l.set));
+	if (!l.set)
+		return -ENOMEM;
+	err = load_buf(&l, name, buf, len);
+	return finish(&l, before, err, out);
+}
