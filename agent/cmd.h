@@ -15,5 +15,6 @@ int bh_cmd_reset(int argc, char **argv);
 int bh_cmd_agent(int argc, char **argv);
 int bh_cmd_status(int argc, char **argv);
 int bh_cmd_reload(int argc, char **argv);
+int bh_cmd_workloads(int argc, char **argv);
 
 #endif

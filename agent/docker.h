@@ -110,6 +110,8 @@ int bh_docker_event_parse_buf(const char *buf, size_t len, struct bh_docker_even
 
 /* Deep copy of a workload (dst uninitialised). 0 or -ENOMEM (dst zeroed). */
 int bh_docker_workload_copy(struct bh_workload *dst, const struct bh_workload *src);
+/* True when every field of a and b (identity, labels, netns, ips, ports) is equal. */
+bool bh_docker_workload_equal(const struct bh_workload *a, const struct bh_workload *b);
 /* Frees everything *wl owns and zeroes it. Accepts a zeroed workload. */
 void bh_docker_workload_deinit(struct bh_workload *wl);
 

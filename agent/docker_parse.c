@@ -522,3 +522,29 @@ int bh_docker_event_parse_buf(const char *buf, size_t len, struct bh_docker_even
 	json_decref(j);
 	return 0;
 }
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool bh_docker_workload_equal(const struct bh_workload *a, const struct bh_workload *b)
+{
+	if (!str_eq(a->name, b->name) || !str_eq(a->namespace, b->namespace) ||
+	    !str_eq(a->netns, b->netns) || !str_eq(a->container_id, b->container_id) ||
+	    !str_eq(a->container_name, b->container_name) || !str_eq(a->image, b->image) ||
+	    a->labels.n != b->labels.n || a->n_ips != b->n_ips || a->n_ports != b->n_ports)
+		return false;
+	for (size_t i = 0; i < a->labels.n; i++)
+		if (strcmp(a->labels.v[i].key, b->labels.v[i].key) ||
+		    strcmp(a->labels.v[i].value, b->labels.v[i].value))
+			return false;
+	for (size_t i = 0; i < a->n_ips; i++)
+		if (bh_addr_cmp(&a->ips[i], &b->ips[i]))
+			return false;
+	for (size_t i = 0; i < a->n_ports; i++)
+		if (!str_eq(a->ports[i].name, b->ports[i].name) ||
+		    a->ports[i].port != b->ports[i].port || a->ports[i].proto != b->ports[i].proto)
+			return false;
+	return true;
+}

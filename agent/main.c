@@ -27,6 +27,8 @@ static const struct {
 	  "the long-running node agent" },
 	{ "status", bh_cmd_status, "[--control SOCK]", "ask a running agent what it enforces" },
 	{ "reload", bh_cmd_reload, "[--control SOCK]", "make a running agent re-read everything" },
+	{ "workloads", bh_cmd_workloads, "[--docker[=SOCK]] [--watch] [--max-seconds N] [--max-events N]",
+	  "print the workloads the Docker source sees (JSON lines)" },
 };
 
 static void usage(FILE *f)

@@ -77,6 +77,11 @@ static void test_two_networks(void **state)
 	struct bh_workload cp;
 
 	assert_int_equal(bh_docker_workload_copy(&cp, &wl), 0);
+	assert_true(bh_docker_workload_equal(&cp, &wl));
+	cp.ips[1].a[3] ^= 1;
+	assert_false(bh_docker_workload_equal(&cp, &wl));
+	cp.ips[1].a[3] ^= 1;
+	assert_true(bh_docker_workload_equal(&cp, &wl));
 	bh_docker_workload_deinit(&wl);
 	assert_string_equal(cp.ports[2].name, "pg");
 	assert_string_equal(bh_labels_get(&cp.labels, "app"), "db");

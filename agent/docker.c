@@ -1,0 +1,853 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Docker workload source: the Engine API over its unix socket, with
+ * libcurl's multi socket interface driven by the libuv loop (uv_poll_t per
+ * socket curl asks us to watch, one uv_timer_t for curl's timeouts).
+ *
+ * Connection cycle:
+ *   1. GET /events (filtered) and wait for its response headers: from then
+ *      on nothing that happens can be missed;
+ *   2. GET /containers/json, then inspect every listed container;
+ *   3. once every listed container has been inspected, REMOVE whatever was
+ *      reported before and is gone, then SYNCED;
+ *   4. each event marks its container for a fresh inspect; at most one
+ *      inspect per container is in flight, and an event that arrives during
+ *      one queues another, so the last inspect always reflects the newest
+ *      state whatever order the daemon answers in.
+ * Any transport failure (socket gone, connection refused, stream ended) tears
+ * every request down, reports LOST once and retries with exponential
+ * backoff; the next successful cycle resynchronises.
+ *
+ * libcurl forbids calling multi functions from its callbacks, and a user
+ * callback may close the source, so curl callbacks only record what
+ * happened; process() acts on it after curl_multi_socket_action returns.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "docker.h"
+
+#define API "http://localhost/v1.41"
+/* filters={"type":["container","network"],"event":["start","die","destroy","rename","connect","disconnect"]} */
+#define EVENTS_URL API "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%2C" \
+	"%22event%22%3A%5B%22start%22%2C%22die%22%2C%22destroy%22%2C%22rename%22%2C" \
+	"%22connect%22%2C%22disconnect%22%5D%7D"
+#define BODY_MAX (16u << 20)	/* a list of thousands of containers stays well below */
+#define LINE_MAX_LEN (1u << 20)
+#define MAX_CONNS 8		/* one is the event stream */
+
+enum req_kind { REQ_EVENTS, REQ_LIST, REQ_INSPECT };
+enum state { ST_DOWN, ST_CONNECTING, ST_LISTING, ST_SYNCING, ST_LIVE };
+
+struct req {
+	struct bh_docker *d;
+	CURL *easy;
+	enum req_kind kind;
+	char *buf;
+	size_t len, cap;
+	char *id;			/* REQ_INSPECT */
+	struct req *next;
+	char err[CURL_ERROR_SIZE];
+};
+
+struct sock {
+	uv_poll_t poll;
+	struct bh_docker *d;
+	curl_socket_t fd;
+	struct sock *next, **pprev;
+};
+
+struct entry {
+	char *id;
+	struct bh_workload wl;		/* as last reported (UPSERT) */
+	bool reported;
+	bool inflight;			/* an inspect is running */
+	bool need;			/* an inspect is wanted */
+	bool sync_wait;			/* listed: the sync waits for its inspect */
+	bool noted;			/* SKIP or ERROR reported with note[] */
+	char note[256];
+	unsigned int seen_gen;		/* cycle in which it was last seen running */
+	bool has_stamp;
+	struct bh_docker_stamp stamp;	/* earliest unreported cause */
+	char action[32];
+};
+
+struct bh_docker {
+	uv_loop_t *loop;
+	bh_docker_cb cb;
+	void *arg;
+	char *socket_path;
+	unsigned int backoff_min, backoff_max, backoff, req_timeout;
+	CURLM *multi;
+	uv_timer_t curl_timer;
+	uv_timer_t retry;
+	struct sock *socks;
+	struct req *reqs;
+	enum state state;
+	bool events_up;			/* event stream headers arrived */
+	bool lost_reported;
+	unsigned int gen;
+	size_t sync_pending;
+	size_t n_need;
+	uint64_t list_ns;
+	struct entry **ents;
+	size_t n_ents, cap_ents;
+	char *line;			/* partial event line */
+	size_t line_len, line_cap;
+	struct bh_docker_stamp stamp;	/* of the current callback */
+	int depth;			/* nesting of loop callbacks */
+	bool closing, torn_down;
+	int pending_closes;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+static const char *const ev_names[] = {
+	[BH_DOCKER_UPSERT] = "upsert", [BH_DOCKER_REMOVE] = "remove",
+	[BH_DOCKER_SYNCED] = "synced", [BH_DOCKER_LOST] = "lost",
+	[BH_DOCKER_ERROR] = "error", [BH_DOCKER_SKIP] = "skip",
+};
+
+const char *bh_docker_ev_name(enum bh_docker_ev ev)
+{
+	return (unsigned int)ev < sizeof(ev_names) / sizeof(ev_names[0]) ? ev_names[ev] : "?";
+}
+
+const struct bh_docker_stamp *bh_docker_stamp_get(const struct bh_docker *d)
+{
+	return &d->stamp;
+}
+
+static void go_down(struct bh_docker *d, const char *why);
+
+/* ---- reporting ------------------------------------------------------------------- */
+
+static void emit(struct bh_docker *d, struct entry *e, enum bh_docker_ev ev,
+		 const struct bh_workload *wl, const char *msg)
+{
+	if (d->closing)
+		return;
+	if (e && e->has_stamp) {
+		d->stamp = e->stamp;
+		d->stamp.action = e->action;
+	} else {
+		d->stamp.recv_ns = d->state == ST_SYNCING ? d->list_ns : uv_hrtime();
+		d->stamp.time_nano = 0;
+		d->stamp.action = d->state == ST_SYNCING ? "list" : "";
+	}
+	d->cb(d->arg, ev, wl, msg);
+}
+
+/* ---- known containers -------------------------------------------------------------- */
+
+static struct entry *entry_find(struct bh_docker *d, const char *id, size_t *idx)
+{
+	for (size_t i = 0; i < d->n_ents; i++) {
+		if (!strcmp(d->ents[i]->id, id)) {
+			if (idx)
+				*idx = i;
+			return d->ents[i];
+		}
+	}
+	return NULL;
+}
+
+static struct entry *entry_get(struct bh_docker *d, const char *id)
+{
+	struct entry *e = entry_find(d, id, NULL), **v;
+
+	if (e)
+		return e;
+	if (d->n_ents == d->cap_ents) {
+		size_t cap = d->cap_ents ? 2 * d->cap_ents : 16;
+
+		v = realloc(d->ents, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		d->ents = v;
+		d->cap_ents = cap;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->id = strdup(id))) {
+		free(e);
+		return NULL;
+	}
+	d->ents[d->n_ents++] = e;
+	return e;
+}
+
+static void entry_free(struct entry *e)
+{
+	bh_docker_workload_deinit(&e->wl);
+	free(e->id);
+	free(e);
+}
+
+/* Forget e when nothing refers to it any more. */
+static void entry_maybe_drop(struct bh_docker *d, struct entry *e)
+{
+	size_t i;
+
+	if (e->reported || e->noted || e->inflight || e->need || e->sync_wait ||
+	    !entry_find(d, e->id, &i))
+		return;
+	d->ents[i] = d->ents[--d->n_ents];
+	entry_free(e);
+}
+
+/* Ask for a fresh inspect of id; the stamp says what caused it. 0 or -ENOMEM. */
+static int entry_want(struct bh_docker *d, const char *id, uint64_t recv_ns, int64_t tn,
+		      const char *action)
+{
+	struct entry *e = entry_get(d, id);
+
+	if (!e)
+		return -ENOMEM;
+	if (!e->has_stamp) {
+		e->has_stamp = true;
+		e->stamp.recv_ns = recv_ns;
+		e->stamp.time_nano = tn;
+		snprintf(e->action, sizeof(e->action), "%s", action);
+	}
+	if (!e->need) {
+		e->need = true;
+		d->n_need++;
+	}
+	return 0;
+}
+
+/* ---- requests ---------------------------------------------------------------------- */
+
+static size_t body_write(char *p, size_t size, size_t nmemb, void *userdata)
+{
+	struct req *r = userdata;
+	size_t n = size * nmemb;
+
+	if (r->len + n + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+		char *b;
+
+		while (cap < r->len + n + 1)
+			cap *= 2;
+		if (cap > BODY_MAX || !(b = realloc(r->buf, cap)))
+			return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
+		r->buf = b;
+		r->cap = cap;
+	}
+	memcpy(r->buf + r->len, p, n);
+	r->len += n;
+	r->buf[r->len] = '\0';
+	return n;
+}
+
+static int event_line(struct bh_docker *d, const char *line, size_t len, uint64_t now)
+{
+	struct bh_docker_event ev;
+
+	if (!len || bh_docker_event_parse_buf(line, len, &ev) || !ev.id[0])
+		return 0;
+	return entry_want(d, ev.id, now, ev.time_nano, ev.action);
+}
+
+/* The event stream: newline-delimited JSON objects. */
+static size_t events_write(char *p, size_t size, size_t nmemb, void *userdata)
+{
+	struct req *r = userdata;
+	struct bh_docker *d = r->d;
+	size_t n = size * nmemb;
+	uint64_t now = uv_hrtime();
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			if (event_line(d, d->line, d->line_len, now))
+				return 0;
+			d->line_len = 0;
+			continue;
+		}
+		if (d->line_len + 1 >= d->line_cap) {
+			size_t cap = d->line_cap ? 2 * d->line_cap : 4096;
+			char *b;
+
+			if (cap > LINE_MAX_LEN || !(b = realloc(d->line, cap)))
+				return 0;
+			d->line = b;
+			d->line_cap = cap;
+		}
+		d->line[d->line_len++] = p[i];
+	}
+	return n;
+}
+
+/* The daemon flushes the headers of /events as soon as it has subscribed us. */
+static size_t events_header(char *p, size_t size, size_t nmemb, void *userdata)
+{
+	struct req *r = userdata;
+	size_t n = size * nmemb;
+	long code = 0;
+
+	if ((n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n')) {
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (code == 200)
+			r->d->events_up = true;
+	}
+	return n;
+}
+
+static void req_free(struct req *r)
+{
+	if (!r)
+		return;
+	if (r->easy)
+		curl_easy_cleanup(r->easy);
+	free(r->buf);
+	free(r->id);
+	free(r);
+}
+
+static void req_unlink(struct bh_docker *d, struct req *r)
+{
+	for (struct req **pp = &d->reqs; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			return;
+		}
+	}
+}
+
+static int req_start(struct bh_docker *d, enum req_kind kind, const char *id)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	char url[256];
+	CURL *c;
+
+	if (!r)
+		return -ENOMEM;
+	r->d = d;
+	r->kind = kind;
+	if (id && !(r->id = strdup(id)))
+		goto fail;
+	c = r->easy = curl_easy_init();
+	if (!c)
+		goto fail;
+	if (kind == REQ_EVENTS)
+		snprintf(url, sizeof(url), "%s", EVENTS_URL);
+	else if (kind == REQ_LIST)
+		snprintf(url, sizeof(url), API "/containers/json");
+	else
+		snprintf(url, sizeof(url), API "/containers/%s/json", id);
+	if (curl_easy_setopt(c, CURLOPT_URL, url) ||
+	    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->socket_path) ||
+	    curl_easy_setopt(c, CURLOPT_PRIVATE, r) ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->err) ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L) ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
+			     kind == REQ_EVENTS ? events_write : body_write) ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, r))
+		goto fail;
+	if (kind == REQ_EVENTS) {
+		if (curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, events_header) ||
+		    curl_easy_setopt(c, CURLOPT_HEADERDATA, r))
+			goto fail;
+	} else if (curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)d->req_timeout)) {
+		goto fail;
+	}
+	if (curl_multi_add_handle(d->multi, c))
+		goto fail;
+	r->next = d->reqs;
+	d->reqs = r;
+	return 0;
+
+fail:
+	req_free(r);
+	return -ENOMEM;
+}
+
+static void reqs_abort(struct bh_docker *d)
+{
+	struct req *r;
+
+	while ((r = d->reqs)) {
+		d->reqs = r->next;
+		curl_multi_remove_handle(d->multi, r->easy);
+		req_free(r);
+	}
+}
+
+/* ---- the cycle ----------------------------------------------------------------------- */
+
+static void sync_finish(struct bh_docker *d)
+{
+	for (size_t i = 0; i < d->n_ents && !d->closing; i++) {
+		struct entry *e = d->ents[i];
+
+		if (e->reported && e->seen_gen != d->gen && !e->inflight && !e->need) {
+			e->reported = false;
+			e->has_stamp = false;
+			emit(d, e, BH_DOCKER_REMOVE, &e->wl, "gone while the daemon was away");
+			bh_docker_workload_deinit(&e->wl);
+		}
+	}
+	for (size_t i = d->n_ents; i-- > 0;) {
+		if (d->ents[i]->seen_gen != d->gen)
+			d->ents[i]->noted = false;
+		entry_maybe_drop(d, d->ents[i]);
+	}
+	d->state = ST_LIVE;
+	d->lost_reported = false;
+	d->backoff = d->backoff_min;
+	emit(d, NULL, BH_DOCKER_SYNCED, NULL, NULL);
+}
+
+static void list_done(struct bh_docker *d, struct req *r)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	int err = bh_docker_list_parse_buf(r->buf ? r->buf : "", r->len, &ids, &n);
+
+	d->list_ns = uv_hrtime();
+	for (size_t i = 0; !err && i < n; i++) {
+		struct entry *e;
+
+		err = entry_want(d, ids[i], d->list_ns, 0, "list");
+		if (!err && (e = entry_find(d, ids[i], NULL))) {
+			e->seen_gen = d->gen;
+			if (!e->sync_wait) {
+				e->sync_wait = true;
+				d->sync_pending++;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	if (err) {
+		go_down(d, err == -ENOMEM ? "out of memory" : "GET /containers/json: invalid JSON");
+		return;
+	}
+	d->state = ST_SYNCING;
+	if (!d->sync_pending)
+		sync_finish(d);
+}
+
+/* Report what an inspect found about e; wl is consumed. */
+static void inspect_report(struct bh_docker *d, struct entry *e, int map, struct bh_workload *wl,
+			   const char *why)
+{
+	/* a resync reports every running container, changed or not */
+	bool force = e->sync_wait;
+
+	if (map == BH_DOCKER_MAP_OK) {
+		if (e->reported && (strcmp(e->wl.namespace, wl->namespace) ||
+				    strcmp(e->wl.name, wl->name)))
+			emit(d, e, BH_DOCKER_REMOVE, &e->wl, "renamed");
+		e->seen_gen = d->gen;
+		if (!e->reported || force || !bh_docker_workload_equal(&e->wl, wl))
+			emit(d, e, BH_DOCKER_UPSERT, wl, NULL);
+		bh_docker_workload_deinit(&e->wl);
+		e->wl = *wl;
+		memset(wl, 0, sizeof(*wl));
+		e->reported = true;
+		e->noted = false;
+		e->has_stamp = false;
+		return;
+	}
+	if (e->reported) {
+		emit(d, e, BH_DOCKER_REMOVE, &e->wl, map == BH_DOCKER_MAP_STOPPED ? "stopped" : why);
+		bh_docker_workload_deinit(&e->wl);
+		e->reported = false;
+	}
+	/* the same SKIP or ERROR once per container (and again on a resync) */
+	if ((map == BH_DOCKER_MAP_SKIP || map == BH_DOCKER_MAP_ERROR) &&
+	    (force || !e->noted || strcmp(e->note, why))) {
+		emit(d, e, map == BH_DOCKER_MAP_SKIP ? BH_DOCKER_SKIP : BH_DOCKER_ERROR, wl, why);
+		snprintf(e->note, sizeof(e->note), "%s", why);
+		e->noted = true;
+	} else if (map == BH_DOCKER_MAP_STOPPED) {
+		e->noted = false;
+	}
+	e->has_stamp = false;
+	bh_docker_workload_deinit(wl);
+}
+
+static void inspect_done(struct bh_docker *d, struct req *r, long code)
+{
+	struct entry *e = entry_find(d, r->id, NULL);
+	struct bh_workload wl = { 0 };
+	char why[256] = "", msg[320];
+	bool finish = false;
+	int map;
+
+	if (!e)
+		return;
+	e->inflight = false;
+	if (code == 404) {
+		inspect_report(d, e, BH_DOCKER_MAP_STOPPED, &wl, "removed");
+	} else if (code != 200) {
+		snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: HTTP %ld", r->id, code);
+		emit(d, e, BH_DOCKER_ERROR, NULL, msg);
+	} else {
+		map = bh_docker_inspect_parse_buf(r->buf ? r->buf : "", r->len, &wl, why, sizeof(why));
+		if (map == -ENOMEM) {
+			go_down(d, "out of memory");
+			return;
+		}
+		if (map < 0) {
+			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: invalid JSON", r->id);
+			emit(d, e, BH_DOCKER_ERROR, NULL, msg);
+		} else {
+			inspect_report(d, e, map, &wl, why);
+		}
+	}
+	if (e->sync_wait && !e->need) {
+		e->sync_wait = false;
+		finish = --d->sync_pending == 0 && d->state == ST_SYNCING;
+	}
+	entry_maybe_drop(d, e);	/* e may be gone from here on */
+	if (finish)
+		sync_finish(d);
+}
+
+static void req_done(struct bh_docker *d, struct req *r, CURLcode res)
+{
+	long code = 0;
+	char why[CURL_ERROR_SIZE + 64];
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (r->kind == REQ_EVENTS || res != CURLE_OK || (r->kind == REQ_LIST && code != 200)) {
+		const char *what = r->kind == REQ_EVENTS ? "GET /events" :
+				   r->kind == REQ_LIST ? "GET /containers/json" : "inspect";
+
+		if (res != CURLE_OK)
+			snprintf(why, sizeof(why), "%s: %s", what,
+				 r->err[0] ? r->err : curl_easy_strerror(res));
+		else if (code != 200)
+			snprintf(why, sizeof(why), "%s: HTTP %ld", what, code);
+		else
+			snprintf(why, sizeof(why), "%s: the daemon closed the stream", what);
+		go_down(d, why);
+		return;
+	}
+	if (r->kind == REQ_LIST)
+		list_done(d, r);
+	else
+		inspect_done(d, r, code);
+}
+
+static void start_inspects(struct bh_docker *d)
+{
+	for (size_t i = 0; i < d->n_ents && d->n_need; i++) {
+		struct entry *e = d->ents[i];
+
+		if (!e->need || e->inflight)
+			continue;
+		if (req_start(d, REQ_INSPECT, e->id)) {
+			go_down(d, "out of memory");
+			return;
+		}
+		e->need = false;
+		e->inflight = true;
+		d->n_need--;
+	}
+}
+
+/* Act on what curl reported; called after every curl_multi_socket_action. */
+static void process(struct bh_docker *d)
+{
+	CURLMsg *m;
+	int left;
+
+	while (!d->closing && (m = curl_multi_info_read(d->multi, &left))) {
+		struct req *r = NULL;
+		CURL *easy = m->easy_handle;
+		CURLcode res = m->data.result;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+		curl_multi_remove_handle(d->multi, easy);
+		req_unlink(d, r);
+		req_done(d, r, res);
+		req_free(r);
+	}
+	if (d->closing || d->state == ST_DOWN)
+		return;
+	if (d->state == ST_CONNECTING && d->events_up) {
+		d->state = ST_LISTING;
+		if (req_start(d, REQ_LIST, NULL)) {
+			go_down(d, "out of memory");
+			return;
+		}
+	}
+	if (d->state >= ST_SYNCING)
+		start_inspects(d);
+}
+
+static void connect_start(struct bh_docker *d)
+{
+	d->gen++;
+	d->events_up = false;
+	d->line_len = 0;
+	d->state = ST_CONNECTING;
+	if (req_start(d, REQ_EVENTS, NULL))
+		go_down(d, "out of memory");
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	struct bh_docker *d = t->data;
+
+	d->depth++;
+	connect_start(d);
+	process(d);
+	d->depth--;
+	if (d->closing && !d->depth)
+		bh_docker_close(d, d->done, d->done_arg);
+}
+
+static void go_down(struct bh_docker *d, const char *why)
+{
+	char msg[CURL_ERROR_SIZE + 160];
+
+	reqs_abort(d);
+	d->state = ST_DOWN;
+	d->sync_pending = 0;
+	d->n_need = 0;
+	for (size_t i = d->n_ents; i-- > 0;) {
+		struct entry *e = d->ents[i];
+
+		e->inflight = e->need = e->sync_wait = e->has_stamp = false;
+		entry_maybe_drop(d, e);
+	}
+	if (!d->lost_reported) {
+		d->lost_reported = true;
+		snprintf(msg, sizeof(msg), "%s (%s); retrying every %u..%u ms", why, d->socket_path,
+			 d->backoff_min, d->backoff_max);
+		emit(d, NULL, BH_DOCKER_LOST, NULL, msg);
+	}
+	if (d->closing)
+		return;
+	uv_timer_start(&d->retry, on_retry, d->backoff, 0);
+	d->backoff = d->backoff * 2 > d->backoff_max ? d->backoff_max : d->backoff * 2;
+}
+
+/* ---- libcurl <-> libuv ------------------------------------------------------------------ */
+
+static void on_handle_closed(uv_handle_t *h);
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	struct sock *s = p->data;
+	struct bh_docker *d = s->d;
+	int flags = 0, running;
+
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		flags |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		flags |= CURL_CSELECT_OUT;
+	d->depth++;
+	curl_multi_socket_action(d->multi, s->fd, flags, &running);
+	process(d);
+	d->depth--;
+	if (d->closing && !d->depth)
+		bh_docker_close(d, d->done, d->done_arg);
+}
+
+static void sock_close(struct bh_docker *d, struct sock *s)
+{
+	uv_poll_stop(&s->poll);
+	*s->pprev = s->next;
+	if (s->next)
+		s->next->pprev = s->pprev;
+	d->pending_closes++;
+	uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct bh_docker *d = userp;
+	struct sock *s = socketp;
+	int ev = 0;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			curl_multi_assign(d->multi, fd, NULL);
+			sock_close(d, s);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1;
+		if (uv_poll_init_socket(d->loop, &s->poll, fd)) {
+			free(s);
+			return -1;
+		}
+		s->poll.data = s;
+		s->d = d;
+		s->fd = fd;
+		s->next = d->socks;
+		if (s->next)
+			s->next->pprev = &s->next;
+		s->pprev = &d->socks;
+		d->socks = s;
+		curl_multi_assign(d->multi, fd, s);
+	}
+	if (what & CURL_POLL_IN)
+		ev |= UV_READABLE;
+	if (what & CURL_POLL_OUT)
+		ev |= UV_WRITABLE;
+	return uv_poll_start(&s->poll, ev, on_poll) ? -1 : 0;
+}
+
+static void on_curl_timeout(uv_timer_t *t)
+{
+	struct bh_docker *d = t->data;
+	int running;
+
+	d->depth++;
+	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	process(d);
+	d->depth--;
+	if (d->closing && !d->depth)
+		bh_docker_close(d, d->done, d->done_arg);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct bh_docker *d = userp;
+
+	if (d->torn_down)
+		return 0;
+	if (timeout_ms < 0)
+		uv_timer_stop(&d->curl_timer);
+	else
+		uv_timer_start(&d->curl_timer, on_curl_timeout, (uint64_t)timeout_ms, 0);
+	return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+static void finalize(struct bh_docker *d)
+{
+	void (*done)(void *) = d->done;
+	void *arg = d->done_arg;
+
+	for (size_t i = 0; i < d->n_ents; i++)
+		entry_free(d->ents[i]);
+	free(d->ents);
+	free(d->line);
+	free(d->socket_path);
+	free(d);
+	if (done)
+		done(arg);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct bh_docker *d;
+
+	if (h->type == UV_POLL) {
+		struct sock *s = h->data;
+
+		d = s->d;
+		free(s);
+	} else {
+		d = h->data;
+	}
+	if (--d->pending_closes == 0 && d->torn_down)
+		finalize(d);
+}
+
+int bh_docker_start(uv_loop_t *loop, const struct bh_docker_opts *o, bh_docker_cb cb, void *arg,
+		    struct bh_docker **out)
+{
+	struct bh_docker *d;
+	int err = -ENOMEM;
+
+	*out = NULL;
+	if (!cb)
+		return -EINVAL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return -ENOMEM;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		goto fail_global;
+	d->loop = loop;
+	d->cb = cb;
+	d->arg = arg;
+	d->socket_path = strdup(o && o->socket_path ? o->socket_path : BH_DOCKER_SOCKET_DEFAULT);
+	if (!d->socket_path)
+		goto fail_alloc;
+	d->backoff_min = o && o->backoff_min_ms ? o->backoff_min_ms : 100;
+	d->backoff_max = o && o->backoff_max_ms ? o->backoff_max_ms : 5000;
+	if (d->backoff_max < d->backoff_min)
+		d->backoff_max = d->backoff_min;
+	d->backoff = d->backoff_min;
+	d->req_timeout = o && o->request_timeout_ms ? o->request_timeout_ms : 10000;
+	d->multi = curl_multi_init();
+	if (!d->multi)
+		goto fail_path;
+	if (curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
+	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) ||
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) ||
+	    curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_CONNS))
+		goto fail_multi;
+	/* uv_timer_init and uv_timer_start cannot fail with a callback given */
+	uv_timer_init(loop, &d->curl_timer);
+	d->curl_timer.data = d;
+	uv_timer_init(loop, &d->retry);
+	d->retry.data = d;
+	/*
+	 * Start through the retry timer so no callback can run from inside
+	 * bh_docker_start, and so a failure to connect follows the same path
+	 * as any later one.
+	 */
+	uv_timer_start(&d->retry, on_retry, 0, 0);
+	*out = d;
+	return 0;
+
+fail_multi:
+	curl_multi_cleanup(d->multi);
+fail_path:
+	free(d->socket_path);
+fail_alloc:
+	free(d);
+fail_global:
+	curl_global_cleanup();
+	return err;
+}
+
+void bh_docker_close(struct bh_docker *d, void (*done)(void *arg), void *arg)
+{
+	if (!d || d->torn_down)
+		return;
+	d->closing = true;
+	d->done = done;
+	d->done_arg = arg;
+	if (d->depth)
+		return;	/* the outermost loop callback finishes the job */
+	reqs_abort(d);
+	curl_multi_cleanup(d->multi);
+	d->multi = NULL;
+	d->torn_down = true;
+	while (d->socks) {
+		struct sock *s = d->socks;
+
+		sock_close(d, s);
+	}
+	uv_timer_stop(&d->retry);
+	uv_timer_stop(&d->curl_timer);
+	d->pending_closes += 2;
+	uv_close((uv_handle_t *)&d->retry, on_handle_closed);
+	uv_close((uv_handle_t *)&d->curl_timer, on_handle_closed);
+	curl_global_cleanup();
+}
