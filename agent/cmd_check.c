@@ -32,7 +32,7 @@ int bh_cmd_check(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+hi:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hi:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			inv_path = optarg;
