@@ -536,7 +536,7 @@ static int group_workloads(struct cctx *x)
 		if (g == c->n_groups)
 			rep[c->n_groups++] = k[i].wl;
 	}
-	for (size_t g = 0; g < c->n_groups; g++) {
+	for (size_t g = 0, n_groups = c->n_groups; g < n_groups; g++) {
 		c->n_groups = g;	/* only compiled groups are freed on error */
 		if ((ret = compile_group(x, &inv->wl[rep[g]], &c->groups[g])))
 			goto out;
