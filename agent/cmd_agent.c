@@ -1,10 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <uv.h>
 
+#include "agent.h"
 #include "cmd.h"
+#include "config.h"
 
 int bh_cmd_agent(int argc, char **argv)
 {
-	fprintf(stderr, "bulkhead agent: not available in this build\n");
-	return 2;
+	struct bh_agent_config cfg;
+	struct bh_agent a;
+	uv_loop_t loop;
+	int r, rc = 1;
+
+	r = bh_agent_config_init(&cfg);
+	if (r < 0) {
+		fprintf(stderr, "bulkhead agent: %s\n", strerror(-r));
+		return 1;
+	}
+	r = bh_agent_config_parse(&cfg, argc, argv, stderr);
+	if (r < 0 || cfg.help) {
+		bh_agent_config_usage(r < 0 ? stderr : stdout);
+		rc = r < 0 ? 2 : 0;
+		goto free_cfg;
+	}
+	if (!cfg.policies && !cfg.inventory && !cfg.docker) {
+		fprintf(stderr, "bulkhead agent: nothing to do: give --policies and a workload "
+				"source (--inventory and/or --docker)\n");
+		rc = 2;
+		goto free_cfg;
+	}
+	/* A reader that goes away (a closed stdout pipe) must not kill the agent. */
+	signal(SIGPIPE, SIG_IGN);
+	r = uv_loop_init(&loop);
+	if (r < 0) {
+		fprintf(stderr, "bulkhead agent: %s\n", uv_strerror(r));
+		goto free_cfg;
+	}
+	r = bh_agent_init(&a, &loop, &cfg, stderr);
+	if (r < 0)
+		goto close_loop;
+	r = bh_agent_start(&a, stderr);
+	if (r < 0)
+		bh_agent_stop(&a);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	rc = r < 0 ? 1 : a.exit_code;
+	bh_agent_deinit(&a);
+close_loop:
+	if (uv_loop_close(&loop))
+		fprintf(stderr, "bulkhead agent: handles left open at exit\n");
+free_cfg:
+	bh_agent_config_deinit(&cfg);
+	return rc;
 }

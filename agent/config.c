@@ -51,9 +51,9 @@ static const struct opt opts[] = {
 	{ "debounce-ms", OPT_U32, OFF(debounce_ms), "200", "MS", 0, 60000,
 	  "delay between a file change and the reconcile" },
 	{ "remove-on-exit", OPT_BOOL, OFF(remove_on_exit), "off", NULL, 0, 0,
-	  "delete the tables on SIGTERM/SIGINT (default: leave rules in force)" },
+	  "delete the tables on SIGTERM/SIGINT; rules stay in force otherwise" },
 	{ "hostname", OPT_STR, OFF(hostname), NULL, "NAME", 0, 0,
-	  "host.hostname in log lines (default: the system hostname)" },
+	  "host.hostname in log lines (the system hostname when unset)" },
 	{ "help", OPT_HELP, OFF(help), NULL, NULL, 0, 0, "this text" },
 };
 

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "docker.h"
+#include "logrx.h"
+#include "netns.h"
+
+/* Namespaces that failed are retried this often until they succeed. */
+#define RETRY_MS 1000
+/* Docker events are coalesced this long: a compose "up" starts many at once. */
+#define KICK_MS 5
+
+static const int signals[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
+static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int flags);
+static void retry_cb(uv_timer_t *t);
+
+/* ---- latency window ----------------------------------------------------------- */
+
+void bh_lat_add(struct bh_lat *l, uint64_t us)
+{
+	l->v[l->next] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	l->next = (l->next + 1) % BH_LAT_WINDOW;
+	if (l->n < BH_LAT_WINDOW)
+		l->n++;
+	l->last_us = us;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+uint64_t bh_lat_pct(const struct bh_lat *l, unsigned int p)
+{
+	uint32_t tmp[BH_LAT_WINDOW];
+	size_t k;
+
+	if (!l->n)
+		return 0;
+	memcpy(tmp, l->v, l->n * sizeof(tmp[0]));
+	qsort(tmp, l->n, sizeof(tmp[0]), u32_cmp);
+	k = (l->n * p + 99) / 100;
+	return tmp[k ? k - 1 : 0];
+}
+
+/* ---- errors and lifecycle lines ------------------------------------------------ */
+
+static void set_last_error(struct bh_agent *a, const char *msg)
+{
+	free(a->last_error);
+	a->last_error = msg ? strdup(msg) : NULL;
+}
+
+static void report_diag(struct bh_agent *a, const char *action, const struct bh_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct bh_loc *l = &d->v[i].loc;
+		char *msg;
+
+		if (asprintf(&msg, "%s:%u:%u: %s", l->file ? l->file : "?", l->line, l->col,
+			     d->v[i].msg) < 0)
+			continue;
+		fprintf(stderr, "bulkhead agent: %s: error: %s\n", action, msg);
+		bh_out_lifecycle(&a->out, action, "failure",
+				 json_pack("{s:s?, s:i, s:i, s:s, s:s}", "file", l->file, "line",
+					   (int)l->line, "column", (int)l->col, "error", d->v[i].msg,
+					   "kept", "last valid set stays in force"),
+				 msg);
+		if (i == 0)
+			set_last_error(a, msg);
+		free(msg);
+	}
+	if (d->oom)
+		fprintf(stderr, "bulkhead agent: %s: out of memory recording errors\n", action);
+}
+
+/* ---- inputs ---------------------------------------------------------------------- */
+
+static int load_policies(struct bh_agent *a)
+{
+	const char *path = a->cfg->policies;
+	struct bh_policy_set *set = NULL;
+	struct bh_diag d;
+	int r;
+
+	if (!path)
+		return bh_state_policies_set(&a->st, NULL);
+	bh_diag_init(&d);
+	r = bh_policy_set_load(&path, 1, &d, &set);
+	if (r < 0) {
+		if (!d.n)
+			bh_diag_add(&d, &(struct bh_loc){ .file = path }, "%s", strerror(-r));
+		report_diag(a, "policy-invalid", &d);
+		a->cnt.invalid_edits++;
+		bh_diag_deinit(&d);
+		return r;
+	}
+	bh_diag_deinit(&d);
+	r = bh_state_policies_set(&a->st, set);
+	if (r < 0)
+		bh_policy_set_free(set);
+	return r;
+}
+
+/* Fill the addresses of workloads listed without `ips`. Returns true when any changed. */
+static bool resolve_ips(struct bh_inventory *inv)
+{
+	bool changed = false;
+
+	for (size_t i = 0; inv && i < inv->n_wl; i++) {
+		struct bh_workload *w = &inv->wl[i];
+		struct bh_addr *ips = NULL;
+		size_t n = 0;
+
+		if (!w->ips_from_netns || !w->netns)
+			continue;
+		if (bh_netns_addrs(w->netns, &ips, &n) < 0)
+			continue;	/* not there yet: keep what we had */
+		if (n == w->n_ips && (!n || !memcmp(ips, w->ips, n * sizeof(*ips)))) {
+			free(ips);
+			continue;
+		}
+		free(w->ips);
+		w->ips = ips;
+		w->n_ips = n;
+		changed = true;
+	}
+	return changed;
+}
+
+static int load_inventory(struct bh_agent *a)
+{
+	struct bh_inventory *inv = NULL;
+	struct bh_diag d;
+	int r;
+
+	if (!a->cfg->inventory) {
+		bh_state_inventory_set(&a->st, NULL);
+		return 0;
+	}
+	bh_diag_init(&d);
+	r = bh_inventory_load(a->cfg->inventory, &d, &inv);
+	if (r < 0) {
+		if (!d.n)
+			bh_diag_add(&d, &(struct bh_loc){ .file = a->cfg->inventory }, "%s",
+				    strerror(-r));
+		report_diag(a, "inventory-invalid", &d);
+		a->cnt.invalid_edits++;
+		bh_diag_deinit(&d);
+		return r;
+	}
+	bh_diag_deinit(&d);
+	resolve_ips(inv);
+	bh_state_inventory_set(&a->st, inv);
+	return 0;
+}
+
+/* ---- reconcile --------------------------------------------------------------------- */
+
+static void rec_cb(void *arg, const struct bh_rec_wl *w, int err, bool removed)
+{
+	struct bh_agent *a = arg;
+	char key[512];
+
+	if (!err)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", w->ns, w->name);
+	if (removed && (err == -ENOENT || err == -EBADF))
+		return;	/* the namespace left with its workload */
+	fprintf(stderr, "bulkhead agent: %s (%s): %s\n", key, w->netns,
+		w->last_error ? w->last_error : strerror(-err));
+	bh_out_lifecycle(&a->out, removed ? "remove-failed" : "program-failed", "failure",
+			 json_pack("{s:s, s:s, s:s?, s:s?}", "workload", key, "netns", w->netns,
+				   "error", w->last_error, "errno", strerror(-err)),
+			 w->last_error);
+	set_last_error(a, w->last_error ? w->last_error : strerror(-err));
+}
+
+static json_t *ms_of(uint64_t us)
+{
+	return json_real((double)us / 1000.0);
+}
+
+static void emit_ready(struct bh_agent *a)
+{
+	const struct bh_gen *g = bh_state_current(&a->st);
+	size_t enforced = 0;
+
+	for (size_t i = 0; i < a->rec.n; i++)
+		enforced += a->rec.v[i].programmed;
+	a->ready = true;
+	bh_out_lifecycle(&a->out, "ready", "success",
+			 json_pack("{s:I, s:I, s:I, s:o}", "generation", (json_int_t)(g ? g->id : 0),
+				   "workloads", (json_int_t)(g ? g->inv->n_wl : 0), "namespaces_enforced",
+				   (json_int_t)enforced, "startup_ms",
+				   ms_of((uv_hrtime() - a->start_ns) / 1000)),
+			 "every namespace is enforced");
+}
+
+static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int flags)
+{
+	const struct bh_gen *g;
+	struct bh_rec_stats s;
+	uint64_t ev_ns = a->pend_ns, done;
+	int64_t dnano = a->pend_docker_nano;
+	json_t *x;
+	int r;
+
+	a->pend_ns = 0;
+	a->pend_docker_nano = 0;
+	if (recompile || !bh_state_current(&a->st)) {
+		r = bh_state_compile(&a->st);
+		if (r < 0) {
+			set_last_error(a, "compile: out of memory");
+			uv_timer_start(&a->retry, retry_cb, RETRY_MS, 0);
+			return;
+		}
+		a->cnt.compiles++;
+	}
+	g = bh_state_current(&a->st);
+	a->cnt.reconciles++;
+	r = bh_reconcile_run(&a->rec, g, flags, a->pend_first[0] ? a->pend_first : NULL, &s);
+	a->pend_first[0] = 0;
+	done = uv_hrtime();
+	a->cnt.ns_touched_last = s.touched;
+	x = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i}", "generation", (json_int_t)g->id,
+		      "namespaces_touched", s.touched, "unchanged", s.unchanged, "failed", s.failed,
+		      "removed", s.removed, "recreated", s.recreated);
+	if (ev_ns) {
+		bh_lat_add(&a->lat, (done - ev_ns) / 1000);
+		json_object_set_new(x, "event_to_enforced_ms", ms_of((done - ev_ns) / 1000));
+	}
+	if (dnano > 0) {
+		struct timespec ts;
+		int64_t now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		if (now > dnano) {
+			bh_lat_add(&a->docker_lat, (uint64_t)(now - dnano) / 1000);
+			json_object_set_new(x, "container_start_to_enforced_ms",
+					    ms_of((uint64_t)(now - dnano) / 1000));
+		}
+	}
+	if (s.touched || s.failed || s.removed || s.recreated || recompile)
+		bh_out_lifecycle(&a->out, s.recreated ? "resync" : "reconciled",
+				 r ? "failure" : "success", x, NULL);
+	else
+		json_decref(x);
+	if (a->logrx)
+		bh_logrx_sync(a->logrx, &a->rec);
+	if (r == -ENOMEM)
+		set_last_error(a, "reconcile: out of memory");
+	if (r < 0) {
+		uv_timer_start(&a->retry, retry_cb, RETRY_MS, 0);
+		return;
+	}
+	if (!a->ready && (!a->cfg->docker || a->docker_synced))
+		emit_ready(a);
+}
+
+/* ---- loop callbacks ------------------------------------------------------------------ */
+
+static void retry_cb(uv_timer_t *t)
+{
+	struct bh_agent *a = t->data;
+
+	if (!a->stopping)
+		agent_reconcile(a, false, 0);
+}
+
+static void kick_cb(uv_timer_t *t)
+{
+	struct bh_agent *a = t->data;
+
+	if (!a->stopping && (a->docker_synced || !a->cfg->docker))
+		agent_reconcile(a, true, 0);
+}
+
+static void resync_cb(uv_timer_t *t)
+{
+	struct bh_agent *a = t->data;
+	bool changed = resolve_ips(a->st.file_inv);
+
+	if (!a->stopping)
+		agent_reconcile(a, changed, BH_REC_VERIFY);
+}
+
+static void note_event(struct bh_agent *a, uint64_t ns)
+{
+	a->cnt.events++;
+	if (!a->pend_ns || ns < a->pend_ns)
+		a->pend_ns = ns;
+}
+
+static void watch_cb(struct bh_watch *w, unsigned int what, uint64_t first_ns)
+{
+	struct bh_agent *a = w->data;
+	bool ok = false;
+
+	if (a->stopping)
+		return;
+	note_event(a, first_ns);
+	if ((what & BH_WATCH_POLICIES) && !load_policies(a))
+		ok = true;
+	if ((what & BH_WATCH_INVENTORY) && !load_inventory(a))
+		ok = true;
+	if (ok)
+		agent_reconcile(a, true, 0);
+	else
+		a->pend_ns = 0;	/* nothing new is enforced: the last valid set stays */
+}
+
+static void docker_cb(void *arg, enum bh_docker_ev ev, const struct bh_workload *wl,
+		      const char *msg)
+{
+	struct bh_agent *a = arg;
+	const struct bh_docker_stamp *ts = bh_docker_stamp_get(a->docker);
+	char key[256] = "";
+
+	if (a->stopping)
+		return;
+	if (wl)
+		snprintf(key, sizeof(key), "%s/%s", wl->namespace ? wl->namespace : "default",
+			 wl->name);
+	switch (ev) {
+	case BH_DOCKER_UPSERT:
+	case BH_DOCKER_REMOVE:
+		if (ev == BH_DOCKER_UPSERT ? bh_state_docker_upsert(&a->st, wl) < 0
+					   : bh_state_docker_remove(&a->st, wl) < 0)
+			break;
+		note_event(a, ts ? ts->recv_ns : uv_hrtime());
+		if (ev == BH_DOCKER_UPSERT && ts && ts->time_nano > 0 && ts->action &&
+		    !strcmp(ts->action, "start")) {
+			a->pend_docker_nano = ts->time_nano;
+			snprintf(a->pend_first, sizeof(a->pend_first), "%s", key);
+		}
+		if (a->docker_synced)
+			uv_timer_start(&a->kick, kick_cb, KICK_MS, 0);
+		break;
+	case BH_DOCKER_SYNCED:
+		a->docker_synced = true;
+		agent_reconcile(a, true, 0);
+		break;
+	case BH_DOCKER_LOST:
+		bh_out_lifecycle(&a->out, "docker-lost", "failure", NULL, msg);
+		set_last_error(a, msg);
+		if (!a->ready) {
+			/* Enforce what the other sources know; containers follow on reconnect. */
+			a->docker_synced = true;
+			agent_reconcile(a, true, 0);
+			a->docker_synced = false;
+		}
+		break;
+	case BH_DOCKER_ERROR:
+	case BH_DOCKER_SKIP:
+		bh_out_lifecycle(&a->out, ev == BH_DOCKER_ERROR ? "container-invalid"
+							       : "container-skipped",
+				 ev == BH_DOCKER_ERROR ? "failure" : NULL,
+				 json_pack("{s:s}", "workload", key), msg);
+		break;
+	}
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+	struct bh_agent *a = s->data;
+
+	switch (signum) {
+	case SIGHUP:
+		bh_agent_reload(a);
+		break;
+	case SIGUSR1:
+		bh_out_reopen(&a->out);
+		break;
+	default:
+		bh_agent_stop(a);
+		break;
+	}
+}
+
+int bh_agent_reload(struct bh_agent *a)
+{
+	int rp, ri;
+
+	note_event(a, uv_hrtime());
+	bh_out_reopen(&a->out);
+	bh_out_lifecycle(&a->out, "reload", NULL, NULL, NULL);
+	rp = load_policies(a);
+	ri = load_inventory(a);
+	agent_reconcile(a, true, BH_REC_VERIFY);
+	return rp < 0 ? rp : ri;
+}
+
+int bh_agent_reconcile_workload_now(struct bh_agent *a, const char *key, uint64_t event_ns,
+				    int64_t docker_time_nano)
+{
+	const struct bh_rec_wl *w;
+	const char *slash = key ? strchr(key, '/') : NULL;
+	char ns[256];
+
+	note_event(a, event_ns ? event_ns : uv_hrtime());
+	a->pend_docker_nano = docker_time_nano;
+	snprintf(a->pend_first, sizeof(a->pend_first), "%s", key ? key : "");
+	agent_reconcile(a, true, 0);
+	if (!slash || (size_t)(slash - key) >= sizeof(ns))
+		return -EINVAL;
+	memcpy(ns, key, slash - key);
+	ns[slash - key] = 0;
+	w = bh_reconcile_find(&a->rec, ns, slash + 1);
+	if (!w)
+		return -ENOENT;
+	return w->programmed && !w->last_error ? 0 : -EIO;
+}
+
+/* ---- control -------------------------------------------------------------------------- */
+
+static json_t *control_handler(struct bh_control *c, json_t *req)
+{
+	struct bh_agent *a = c->data;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	int r;
+
+	if (!cmd)
+		return json_pack("{s:s}", "error", "missing \"cmd\"");
+	if (!strcmp(cmd, "status"))
+		return bh_agent_status(a);
+	if (!strcmp(cmd, "reload")) {
+		r = bh_agent_reload(a);
+		return json_pack("{s:b, s:I, s:s?}", "ok", r == 0,
+				 "generation", (json_int_t)a->st.next_id - 1, "error",
+				 r ? a->last_error : NULL);
+	}
+	if (!strcmp(cmd, "reconcile")) {
+		const char *wl = json_string_value(json_object_get(req, "workload"));
+
+		r = bh_agent_reconcile_workload_now(a, wl, 0, 0);
+		return json_pack("{s:b, s:s?}", "ok", r == 0, "error", r ? strerror(-r) : NULL);
+	}
+	return json_pack("{s:s}", "error", "unknown command");
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
+
+int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_config *cfg,
+		  FILE *err)
+{
+	struct bh_emit_opts o;
+	const char *bad = NULL;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->loop = loop;
+	a->cfg = cfg;
+	a->start_ns = uv_hrtime();
+	if (cfg->hostname)
+		snprintf(a->hostname, sizeof(a->hostname), "%s", cfg->hostname);
+	else if (gethostname(a->hostname, sizeof(a->hostname) - 1))
+		snprintf(a->hostname, sizeof(a->hostname), "localhost");
+	r = bh_out_open(&a->out, cfg->logs, cfg->n_logs, a->hostname, &bad);
+	if (r < 0) {
+		fprintf(err, "bulkhead agent: --log %s: %s\n", bad ? bad : "?", strerror(-r));
+		return r;
+	}
+	bh_state_init(&a->st);
+	bh_emit_opts_default(&o);
+	o.log_group = (uint16_t)cfg->log_group;
+	o.log_rate = cfg->log_rate;
+	o.log_burst = cfg->log_burst;
+	bh_reconcile_init(&a->rec, &o, NULL);
+	a->rec.cb = rec_cb;
+	a->rec.cb_arg = a;
+	bh_out_lifecycle(&a->out, "start", NULL,
+			 json_pack("{s:s?, s:s?, s:s?, s:i, s:i}", "policies", cfg->policies,
+				   "inventory", cfg->inventory, "docker", cfg->docker, "log_group",
+				   (int)cfg->log_group, "pid", (int)getpid()),
+			 NULL);
+	r = load_policies(a);
+	if (!r)
+		r = load_inventory(a);
+	if (r < 0) {
+		bh_agent_deinit(a);
+		return r;
+	}
+	return 0;
+}
+
+static int start_handles(struct bh_agent *a, FILE *err)
+{
+	int r;
+
+	for (size_t i = 0; i < 4; i++) {
+		uv_signal_init(a->loop, &a->sig[i]);
+		a->sig[i].data = a;
+		a->handles++;
+		r = uv_signal_start(&a->sig[i], signal_cb, signals[i]);
+		if (r < 0)
+			return r;
+	}
+	uv_timer_init(a->loop, &a->resync);
+	uv_timer_init(a->loop, &a->retry);
+	uv_timer_init(a->loop, &a->kick);
+	a->resync.data = a->retry.data = a->kick.data = a;
+	a->handles += 3;
+	if (a->cfg->resync_interval)
+		uv_timer_start(&a->resync, resync_cb, a->cfg->resync_interval * 1000ULL,
+			       a->cfg->resync_interval * 1000ULL);
+	if (a->cfg->policies || a->cfg->inventory) {
+		a->watch.data = a;
+		r = bh_watch_start(a->loop, &a->watch, a->cfg->policies, a->cfg->inventory,
+				   a->cfg->debounce_ms, watch_cb);
+		if (r < 0) {
+			fprintf(err, "bulkhead agent: watching %s: %s\n", a->cfg->policies,
+				strerror(-r));
+			return r;
+		}
+		a->watch_on = true;
+	}
+	if (a->cfg->control && a->cfg->control[0]) {
+		a->ctl.data = a;
+		r = bh_control_start(a->loop, &a->ctl, a->cfg->control, control_handler);
+		if (r < 0) {
+			fprintf(err, "bulkhead agent: control socket %s: %s\n", a->cfg->control,
+				strerror(-r));
+			return r;
+		}
+		a->ctl_on = true;
+	}
+	r = bh_logrx_alloc(a->loop, a, &a->logrx);
+	if (r < 0)
+		return r;
+	if (a->cfg->docker) {
+		struct bh_docker_opts o = { .socket_path = a->cfg->docker };
+
+		r = bh_docker_start(a->loop, &o, docker_cb, a, &a->docker);
+		if (r < 0) {
+			fprintf(err, "bulkhead agent: docker %s: %s\n", a->cfg->docker, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int bh_agent_start(struct bh_agent *a, FILE *err)
+{
+	int r;
+
+	a->started = true;
+	r = start_handles(a, err);
+	if (r < 0)
+		return r;
+	/* Adopt: every namespace gets our table, replacing what is there in one batch. */
+	if (!a->cfg->docker)
+		agent_reconcile(a, true, BH_REC_FORCE);
+	else
+		bh_state_compile(&a->st);	/* generation for early log lines */
+	return 0;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct bh_agent *a = h->data;
+
+	a->handles--;
+}
+
+static void watch_closed(struct bh_watch *w)
+{
+	((struct bh_agent *)w->data)->watch_on = false;
+}
+
+static void control_closed(struct bh_control *c)
+{
+	((struct bh_agent *)c->data)->ctl_on = false;
+}
+
+static void docker_closed(void *arg)
+{
+	((struct bh_agent *)arg)->docker = NULL;
+}
+
+void bh_agent_stop(struct bh_agent *a)
+{
+	int r = 0;
+
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	if (a->cfg->remove_on_exit)
+		r = bh_reconcile_remove_all(&a->rec);
+	bh_out_lifecycle(&a->out, "stop", r ? "failure" : "success",
+			 json_pack("{s:b}", "rules_left_in_force", !a->cfg->remove_on_exit), NULL);
+	if (a->docker)
+		bh_docker_close(a->docker, docker_closed, a);
+	if (a->logrx)
+		bh_logrx_close(a->logrx);
+	if (a->watch_on)
+		bh_watch_close(&a->watch, watch_closed);
+	if (a->ctl_on)
+		bh_control_close(&a->ctl, control_closed);
+	for (size_t i = 0; i < 4; i++)
+		if (a->sig[i].loop && !uv_is_closing((uv_handle_t *)&a->sig[i]))
+			uv_close((uv_handle_t *)&a->sig[i], handle_closed);
+	if (a->resync.loop) {
+		uv_close((uv_handle_t *)&a->resync, handle_closed);
+		uv_close((uv_handle_t *)&a->retry, handle_closed);
+		uv_close((uv_handle_t *)&a->kick, handle_closed);
+	}
+}
+
+void bh_agent_deinit(struct bh_agent *a)
+{
+	if (a->logrx)
+		bh_logrx_free(a->logrx);
+	a->logrx = NULL;
+	bh_reconcile_deinit(&a->rec);
+	bh_state_deinit(&a->st);
+	bh_out_close(&a->out);
+	free(a->last_error);
+	a->last_error = NULL;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef BH_AGENT_H
+#define BH_AGENT_H
+
+/*
+ * The node agent on one libuv loop: sources (inventory file watch, Docker),
+ * the policy directory watch, the reconciler, NFLOG readers, the control
+ * socket, signals and timers. Lifecycle:
+ *
+ *   bh_agent_init()   load the configuration's inputs (nothing on the loop yet)
+ *   bh_agent_start()  "start" line, first compile, program every namespace
+ *                     (adopting tables already there: each is replaced in one
+ *                     batch, never deleted first), then "ready" once every
+ *                     namespace is enforced; starts every handle
+ *   uv_run()          until SIGTERM/SIGINT (bh_agent_stop) closes every handle
+ *   bh_agent_deinit() frees what is left; uv_loop_close() then returns 0
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "config.h"
+#include "control.h"
+#include "out.h"
+#include "reconcile.h"
+#include "state.h"
+#include "watch.h"
+
+struct bh_docker;
+struct bh_logrx;
+
+#define BH_LAT_WINDOW 1024
+
+/* A sliding window of latencies in microseconds. */
+struct bh_lat {
+	uint32_t v[BH_LAT_WINDOW];
+	size_t n, next;
+	uint64_t last_us;
+};
+
+void bh_lat_add(struct bh_lat *l, uint64_t us);
+/* Percentile p (0..100) of the window in microseconds; 0 when empty. */
+uint64_t bh_lat_pct(const struct bh_lat *l, unsigned int p);
+
+struct bh_agent_counters {
+	uint64_t events;		/* source and file events handled */
+	uint64_t reconciles;		/* reconcile runs */
+	uint64_t compiles;		/* generations compiled */
+	uint64_t invalid_edits;		/* policy or inventory loads rejected */
+	uint64_t log_lines;		/* denied-connection lines written */
+	uint64_t drops;			/* log events lost (queue full, seq gaps) */
+	uint64_t overruns;		/* NFLOG socket overruns */
+	uint64_t ns_touched_last;	/* namespaces programmed by the last event */
+};
+
+struct bh_agent {
+	uv_loop_t *loop;
+	const struct bh_agent_config *cfg;
+	char hostname[256];
+	struct bh_out out;
+	struct bh_state st;
+	struct bh_reconcile rec;
+	struct bh_watch watch;
+	struct bh_control ctl;
+	uv_signal_t sig[4];
+	uv_timer_t resync;	/* periodic full resync */
+	uv_timer_t retry;	/* namespaces that failed are retried */
+	uv_timer_t kick;	/* coalesces Docker events */
+	struct bh_docker *docker;
+	struct bh_logrx *logrx;
+	unsigned int handles;	/* loop handles open (for the close count) */
+	bool started, ready, stopping, docker_synced, watch_on, ctl_on;
+	/* work waiting for the next reconcile */
+	uint64_t pend_ns;	/* uv_hrtime() of the first pending event, 0 = none */
+	int64_t pend_docker_nano;	/* the pending container start's timeNano */
+	char pend_first[256];	/* "ns/name" to program first */
+	uint64_t start_ns;
+	char *last_error;
+	struct bh_agent_counters cnt;
+	struct bh_lat lat;		/* event to enforced */
+	struct bh_lat docker_lat;	/* container start (timeNano) to enforced */
+	int exit_code;
+};
+
+/*
+ * Load policies and inventory named by cfg (cfg is borrowed and must outlive
+ * the agent). Problems are written to err with file:line:col. Returns 0,
+ * -EINVAL (invalid input), or another negative errno. On failure nothing
+ * needs to be deinitialised.
+ */
+int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_config *cfg,
+		  FILE *err);
+
+/* First enforcement and every handle. 0 or a negative errno (call bh_agent_stop then run the loop). */
+int bh_agent_start(struct bh_agent *a, FILE *err);
+
+/* Begin shutdown: closes every handle (rules stay unless --remove-on-exit). Idempotent. */
+void bh_agent_stop(struct bh_agent *a);
+
+/* After uv_run returned. */
+void bh_agent_deinit(struct bh_agent *a);
+
+/* Re-read policies and inventory, reopen file sinks, reconcile (SIGHUP, control "reload"). */
+int bh_agent_reload(struct bh_agent *a);
+
+/*
+ * Recompile and program now, workload "ns/name" first (a container's
+ * pre-start hook can call this through the control socket). 0 when every
+ * namespace is enforced, else a negative errno.
+ */
+int bh_agent_reconcile_workload_now(struct bh_agent *a, const char *key, uint64_t event_ns,
+				    int64_t docker_time_nano);
+
+/* The status answer (new reference, NULL on OOM). */
+json_t *bh_agent_status(struct bh_agent *a);
+
+#endif

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <string.h>
+
+#include "agent.h"
+#include "logrx.h"
+
+/* The answer to {"cmd":"status"}: what is enforced where, counters, latency. */
+
+static json_t *labels_json(const struct bh_labels *l)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < l->n; i++)
+		json_object_set_new(o, l->v[i].key, json_string(l->v[i].value));
+	return o;
+}
+
+static json_t *ips_json(const struct bh_workload *w)
+{
+	json_t *a = json_array();
+	char buf[64];
+
+	for (size_t i = 0; a && i < w->n_ips; i++)
+		json_array_append_new(a, json_string(bh_addr_format(&w->ips[i], buf, sizeof(buf))));
+	return a;
+}
+
+static json_t *workload_json(struct bh_agent *a, const struct bh_workload *w)
+{
+	const char *ns = w->namespace ? w->namespace : "default";
+	const struct bh_rec_wl *r = bh_reconcile_find(&a->rec, ns, w->name);
+	const char *state;
+	json_t *o;
+
+	if (!w->netns)
+		state = "no-netns";
+	else if (!r || !r->programmed)
+		state = r && r->last_error ? "failed" : "pending";
+	else
+		state = r->last_error ? "stale" : "enforced";
+	o = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s, s:s}", "namespace", ns, "name", w->name,
+		      "labels", labels_json(&w->labels), "ips", ips_json(w), "netns", w->netns,
+		      "source", w->container_id ? "docker" : "inventory", "state", state);
+	if (!o)
+		return NULL;
+	if (r && r->programmed)
+		json_object_set_new(o, "generation", json_integer((json_int_t)r->gen));
+	json_object_set_new(o, "last_error", r && r->last_error ? json_string(r->last_error)
+								: json_null());
+	if (w->container_id)
+		json_object_set_new(o, "container", json_pack("{s:s, s:s?, s:s?}", "id",
+							      w->container_id, "name",
+							      w->container_name, "image",
+							      w->image));
+	return o;
+}
+
+static json_t *lat_json(const struct bh_lat *l)
+{
+	return json_pack("{s:f, s:f, s:f, s:I}", "p50", bh_lat_pct(l, 50) / 1000.0, "p99",
+			 bh_lat_pct(l, 99) / 1000.0, "last", l->last_us / 1000.0, "samples",
+			 (json_int_t)l->n);
+}
+
+json_t *bh_agent_status(struct bh_agent *a)
+{
+	const struct bh_gen *g = bh_state_current(&a->st);
+	struct bh_logrx_stats ls = { 0 };
+	json_t *o, *wls;
+
+	if (a->logrx)
+		bh_logrx_stats_get(a->logrx, &ls);
+	wls = json_array();
+	for (size_t i = 0; g && wls && i < g->inv->n_wl; i++)
+		json_array_append_new(wls, workload_json(a, &g->inv->wl[i]));
+	o = json_pack("{s:b, s:I, s:b, s:f, s:s, s:o}", "ok", 1, "generation",
+		      (json_int_t)(g ? g->id : 0), "ready", a->ready,
+		      "uptime_s", (uv_hrtime() - a->start_ns) / 1e9, "hostname", a->hostname,
+		      "workloads", wls);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "policies",
+			    json_integer((json_int_t)(g ? bh_gen_policies(g)->n : 0)));
+	json_object_set_new(o, "last_error", a->last_error ? json_string(a->last_error)
+							   : json_null());
+	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"events", (json_int_t)a->cnt.events,
+		"reconciles", (json_int_t)a->cnt.reconciles,
+		"compiles", (json_int_t)a->cnt.compiles,
+		"invalid_edits", (json_int_t)a->cnt.invalid_edits,
+		"namespaces_programmed", (json_int_t)a->rec.ns_programmed,
+		"namespaces_failed", (json_int_t)a->rec.ns_failed,
+		"namespaces_recreated", (json_int_t)a->rec.ns_recreated,
+		"namespaces_touched_last", (json_int_t)a->cnt.ns_touched_last,
+		"log_lines", (json_int_t)ls.lines,
+		"drops", (json_int_t)(ls.gaps + ls.write_errors),
+		"overruns", (json_int_t)ls.overruns,
+		"log_readers", (json_int_t)ls.readers));
+	json_object_set_new(o, "latency_ms", lat_json(&a->lat));
+	json_object_set_new(o, "docker_start_to_enforced_ms", lat_json(&a->docker_lat));
+	return o;
+}

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "dedup.h"
+#include "logline.h"
+#include "logrx.h"
+#include "netns.h"
+#include "nflog.h"
+#include "pkt.h"
+
+/* Datagrams read per wake-up per socket: a flood in one namespace cannot starve the loop. */
+#define RX_BATCH 8
+/* How often suppressed duplicates are summarised. */
+#define SUMMARY_MS 10000
+
+struct reader {
+	struct bh_logrx *x;
+	uv_poll_t poll;
+	struct bh_nflog *nl;
+	char *ns, *name, *netns;
+	uint32_t id;		/* dedup workload id */
+	uint64_t overruns_seen, gaps_seen;
+	bool keep, closing;
+};
+
+struct bh_logrx {
+	uv_loop_t *loop;
+	struct bh_agent *a;
+	struct reader **v;
+	size_t n, cap;
+	uint32_t next_id;
+	struct bh_dedup dd;
+	uv_timer_t summary;
+	struct bh_jsonw w;
+	struct bh_logrx_stats st;
+	unsigned int closing;	/* handles still closing */
+	bool closed;
+};
+
+static void reader_closed(uv_handle_t *h)
+{
+	struct reader *r = h->data;
+	struct bh_logrx *x = r->x;
+
+	bh_nflog_close(r->nl);
+	free(r->ns);
+	free(r->name);
+	free(r->netns);
+	free(r);
+	x->closing--;
+}
+
+static void reader_close(struct reader *r)
+{
+	r->closing = true;
+	r->x->closing++;
+	uv_poll_stop(&r->poll);	/* before the socket is closed */
+	uv_close((uv_handle_t *)&r->poll, reader_closed);
+}
+
+static void report_loss(struct reader *r)
+{
+	const struct bh_nflog_stats *s = bh_nflog_stats(r->nl);
+	struct bh_logrx *x = r->x;
+	char key[512];
+
+	if (s->overruns == r->overruns_seen && s->seq_gaps == r->gaps_seen)
+		return;
+	x->st.overruns += s->overruns - r->overruns_seen;
+	x->st.gaps += s->seq_gaps - r->gaps_seen;
+	snprintf(key, sizeof(key), "%s/%s", r->ns, r->name);
+	bh_out_lifecycle(&x->a->out, "log-overrun", "failure",
+			 json_pack("{s:s, s:I, s:I}", "workload", key, "overruns",
+				   (json_int_t)(s->overruns - r->overruns_seen), "events_lost",
+				   (json_int_t)(s->seq_gaps - r->gaps_seen)),
+			 "denied-connection events were lost: the log socket overflowed");
+	r->overruns_seen = s->overruns;
+	r->gaps_seen = s->seq_gaps;
+}
+
+static int on_event(const struct bh_nflog_event *ev, void *arg)
+{
+	struct reader *r = arg;
+	struct bh_logrx *x = r->x;
+	struct bh_log_tag tag;
+	struct bh_dedup_key k;
+	struct bh_pkt p;
+
+	x->st.events++;
+	if (bh_log_tag_parse(ev->prefix, &tag) < 0 ||
+	    bh_pkt_decode(ev->payload, ev->payload_len, ev->hw_proto, &p) < 0) {
+		x->st.malformed++;
+		return 0;
+	}
+	bh_dedup_key_from_pkt(&k, r->id, (uint8_t)(tag.dir << 2 | (tag.kind & 3)), &p);
+	if (!bh_dedup_check(&x->dd, &k, uv_now(x->loop)))
+		return 0;
+	bh_jsonw_reset(&x->w);
+	bh_logline_format(&x->w, x->a, r->ns, r->name, &tag, &p, &ev->ts);
+	if (bh_jsonw_err(&x->w) < 0) {
+		x->st.write_errors++;
+		return 0;
+	}
+	bh_out_line(&x->a->out, x->w.buf, x->w.len);
+	x->st.lines++;
+	x->a->cnt.log_lines++;
+	return 0;
+}
+
+static void poll_cb(uv_poll_t *p, int status, int events)
+{
+	struct reader *r = p->data;
+
+	if (status < 0 || r->closing)
+		return;
+	bh_nflog_read(r->nl, on_event, r, RX_BATCH);
+	report_loss(r);
+}
+
+struct open_arg {
+	uint16_t group;
+	struct bh_nflog *nl;
+};
+
+static int open_in_ns(void *arg)
+{
+	struct open_arg *o = arg;
+
+	return bh_nflog_open(o->group, NULL, &o->nl);
+}
+
+static int reader_open(struct bh_logrx *x, const struct bh_rec_wl *w)
+{
+	struct open_arg oa = { .group = (uint16_t)x->a->cfg->log_group };
+	struct reader *r;
+	int rc;
+
+	rc = bh_netns_run(w->netns, open_in_ns, &oa);
+	if (rc < 0)
+		return rc;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto fail_nl;
+	r->x = x;
+	r->nl = oa.nl;
+	r->ns = strdup(w->ns);
+	r->name = strdup(w->name);
+	r->netns = strdup(w->netns);
+	r->id = x->next_id++;
+	r->keep = true;
+	if (!r->ns || !r->name || !r->netns)
+		goto fail_r;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 32;
+		struct reader **v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			goto fail_r;
+		x->v = v;
+		x->cap = cap;
+	}
+	rc = uv_poll_init(x->loop, &r->poll, bh_nflog_fd(r->nl));
+	if (rc < 0)
+		goto fail_r;
+	r->poll.data = r;
+	x->v[x->n++] = r;
+	rc = uv_poll_start(&r->poll, UV_READABLE, poll_cb);
+	if (rc < 0) {
+		x->n--;
+		reader_close(r);
+		return rc;
+	}
+	return 0;
+fail_r:
+	free(r->ns);
+	free(r->name);
+	free(r->netns);
+	free(r);
+fail_nl:
+	bh_nflog_close(oa.nl);
+	return -ENOMEM;
+}
+
+void bh_logrx_sync(struct bh_logrx *x, const struct bh_reconcile *rec)
+{
+	size_t k = 0;
+
+	if (x->closed)
+		return;
+	for (size_t i = 0; i < x->n; i++)
+		x->v[i]->keep = false;
+	for (size_t i = 0; i < rec->n; i++) {
+		const struct bh_rec_wl *w = &rec->v[i];
+		bool found = false;
+
+		if (!w->programmed || !w->netns)
+			continue;
+		for (size_t j = 0; j < x->n; j++) {
+			struct reader *r = x->v[j];
+
+			if (!strcmp(r->netns, w->netns) && !strcmp(r->ns, w->ns) &&
+			    !strcmp(r->name, w->name)) {
+				r->keep = found = true;
+				break;
+			}
+		}
+		if (!found && reader_open(x, w) < 0)
+			x->st.open_errors++;
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		if (x->v[i]->keep)
+			x->v[k++] = x->v[i];
+		else
+			reader_close(x->v[i]);
+	}
+	x->n = k;
+	x->st.readers = k;
+}
+
+struct summary_ctx {
+	struct bh_logrx *x;
+};
+
+static void summary_one(uint32_t wl, uint64_t suppressed, uint64_t first_ms, void *arg)
+{
+	struct bh_logrx *x = arg;
+	const char *ns = "?", *name = "?";
+	double secs = (uv_now(x->loop) - first_ms) / 1000.0;
+	char key[512], msg[600];
+
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i]->id == wl) {
+			ns = x->v[i]->ns;
+			name = x->v[i]->name;
+		}
+	x->st.suppressed += suppressed;
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	snprintf(msg, sizeof(msg), "suppressed %llu similar in %.0fs", (unsigned long long)suppressed,
+		 secs);
+	bh_out_lifecycle(&x->a->out, "suppressed", NULL,
+			 json_pack("{s:s, s:I, s:f}", "workload", key, "suppressed",
+				   (json_int_t)suppressed, "seconds", secs),
+			 msg);
+}
+
+static void summary_cb(uv_timer_t *t)
+{
+	struct bh_logrx *x = t->data;
+
+	bh_dedup_summary(&x->dd, summary_one, x);
+}
+
+int bh_logrx_alloc(uv_loop_t *loop, struct bh_agent *a, struct bh_logrx **out)
+{
+	struct bh_logrx *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x)
+		return -ENOMEM;
+	x->loop = loop;
+	x->a = a;
+	r = bh_dedup_init(&x->dd, 0, 0, 0);
+	if (r < 0) {
+		free(x);
+		return r;
+	}
+	bh_jsonw_init(&x->w);
+	uv_timer_init(loop, &x->summary);
+	x->summary.data = x;
+	uv_timer_start(&x->summary, summary_cb, SUMMARY_MS, SUMMARY_MS);
+	*out = x;
+	return 0;
+}
+
+void bh_logrx_stats_get(const struct bh_logrx *x, struct bh_logrx_stats *st)
+{
+	*st = x->st;
+	st->write_errors += x->a->out.errors;
+}
+
+static void summary_closed(uv_handle_t *h)
+{
+	((struct bh_logrx *)h->data)->closing--;
+}
+
+void bh_logrx_close(struct bh_logrx *x)
+{
+	if (x->closed)
+		return;
+	x->closed = true;
+	bh_dedup_summary(&x->dd, summary_one, x);
+	for (size_t i = 0; i < x->n; i++)
+		reader_close(x->v[i]);
+	x->n = 0;
+	x->closing++;
+	uv_close((uv_handle_t *)&x->summary, summary_closed);
+}
+
+void bh_logrx_free(struct bh_logrx *x)
+{
+	if (!x)
+		return;
+	free(x->v);
+	bh_dedup_deinit(&x->dd);
+	bh_jsonw_deinit(&x->w);
+	free(x);
+}

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+struct bh_state_pols {
+	unsigned int ref;
+	struct bh_policy_set *set;
+};
+
+static void pols_put(struct bh_state_pols *p)
+{
+	if (!p || --p->ref)
+		return;
+	bh_policy_set_free(p->set);
+	free(p);
+}
+
+static struct bh_state_pols *pols_get(struct bh_state_pols *p)
+{
+	if (p)
+		p->ref++;
+	return p;
+}
+
+void bh_state_init(struct bh_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->next_id = 1;
+}
+
+static void gen_clear(struct bh_gen *g)
+{
+	bh_compiled_free(g->comp);
+	bh_inventory_free(g->inv);
+	pols_put(g->pols);
+	memset(g, 0, sizeof(*g));
+}
+
+void bh_state_deinit(struct bh_state *st)
+{
+	for (size_t i = 0; i < BH_STATE_GENS; i++)
+		gen_clear(&st->gens[i]);
+	bh_state_docker_clear(st);
+	free(st->dock);
+	bh_inventory_free(st->file_inv);
+	pols_put(st->pols);
+	memset(st, 0, sizeof(*st));
+}
+
+int bh_state_policies_set(struct bh_state *st, struct bh_policy_set *set)
+{
+	struct bh_state_pols *p = NULL;
+
+	if (set) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		p->ref = 1;
+		p->set = set;
+	}
+	pols_put(st->pols);
+	st->pols = p;
+	return 0;
+}
+
+void bh_state_inventory_set(struct bh_state *st, struct bh_inventory *inv)
+{
+	bh_inventory_free(st->file_inv);
+	st->file_inv = inv;
+}
+
+static char *dup_opt(const char *s, int *err)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*err = -ENOMEM;
+	return d;
+}
+
+void bh_state_workload_deinit(struct bh_workload *w)
+{
+	free(w->name);
+	free(w->namespace);
+	bh_labels_deinit(&w->labels);
+	free(w->netns);
+	free(w->ips);
+	for (size_t i = 0; i < w->n_ports; i++)
+		free(w->ports[i].name);
+	free(w->ports);
+	free(w->container_id);
+	free(w->container_name);
+	free(w->image);
+	memset(w, 0, sizeof(*w));
+}
+
+int bh_state_workload_copy(struct bh_workload *dst, const struct bh_workload *src)
+{
+	int err = 0;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->loc = src->loc;
+	dst->ips_from_netns = src->ips_from_netns;
+	dst->name = dup_opt(src->name, &err);
+	dst->namespace = dup_opt(src->namespace, &err);
+	dst->netns = dup_opt(src->netns, &err);
+	dst->container_id = dup_opt(src->container_id, &err);
+	dst->container_name = dup_opt(src->container_name, &err);
+	dst->image = dup_opt(src->image, &err);
+	if (!err && bh_labels_copy(&dst->labels, &src->labels))
+		err = -ENOMEM;
+	if (!err && src->n_ips) {
+		dst->ips = malloc(src->n_ips * sizeof(*dst->ips));
+		if (dst->ips) {
+			memcpy(dst->ips, src->ips, src->n_ips * sizeof(*dst->ips));
+			dst->n_ips = src->n_ips;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (!err && src->n_ports) {
+		dst->ports = calloc(src->n_ports, sizeof(*dst->ports));
+		if (!dst->ports)
+			err = -ENOMEM;
+		for (size_t i = 0; !err && i < src->n_ports; i++) {
+			dst->ports[i] = src->ports[i];
+			dst->ports[i].name = dup_opt(src->ports[i].name, &err);
+			dst->n_ports = i + 1;
+		}
+	}
+	if (err)
+		bh_state_workload_deinit(dst);
+	return err;
+}
+
+static long dock_find(const struct bh_state *st, const char *id)
+{
+	for (size_t i = 0; i < st->n_dock; i++)
+		if (!strcmp(st->dock[i].container_id, id))
+			return (long)i;
+	return -1;
+}
+
+int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl)
+{
+	struct bh_workload copy;
+	long i;
+	int r;
+
+	if (!wl->container_id || !wl->name)
+		return -EINVAL;
+	r = bh_state_workload_copy(&copy, wl);
+	if (r < 0)
+		return r;
+	i = dock_find(st, wl->container_id);
+	if (i >= 0) {
+		bh_state_workload_deinit(&st->dock[i]);
+		st->dock[i] = copy;
+		return 0;
+	}
+	if (st->n_dock == st->cap_dock) {
+		size_t cap = st->cap_dock ? st->cap_dock * 2 : 16;
+		struct bh_workload *v = realloc(st->dock, cap * sizeof(*v));
+
+		if (!v) {
+			bh_state_workload_deinit(&copy);
+			return -ENOMEM;
+		}
+		st->dock = v;
+		st->cap_dock = cap;
+	}
+	st->dock[st->n_dock++] = copy;
+	return 0;
+}
+
+int bh_state_docker_remove(struct bh_state *st, const struct bh_workload *wl)
+{
+	long i = wl->container_id ? dock_find(st, wl->container_id) : -1;
+
+	if (i < 0)
+		return -ENOENT;
+	bh_state_workload_deinit(&st->dock[i]);
+	st->dock[i] = st->dock[--st->n_dock];
+	return 0;
+}
+
+void bh_state_docker_clear(struct bh_state *st)
+{
+	for (size_t i = 0; i < st->n_dock; i++)
+		bh_state_workload_deinit(&st->dock[i]);
+	st->n_dock = 0;
+}
+
+static bool merged_has(const struct bh_inventory *m, const struct bh_workload *w)
+{
+	const char *ns = w->namespace ? w->namespace : "default";
+
+	for (size_t i = 0; i < m->n_wl; i++)
+		if (!strcmp(m->wl[i].name, w->name) &&
+		    !strcmp(m->wl[i].namespace ? m->wl[i].namespace : "default", ns))
+			return true;
+	return false;
+}
+
+static int ns_copy(struct bh_inventory *m, const struct bh_inventory *src)
+{
+	if (!src || !src->n_ns)
+		return 0;
+	m->ns = calloc(src->n_ns, sizeof(*m->ns));
+	if (!m->ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->n_ns; i++) {
+		m->ns[i].name = strdup(src->ns[i].name);
+		if (!m->ns[i].name || bh_labels_copy(&m->ns[i].labels, &src->ns[i].labels)) {
+			free(m->ns[i].name);
+			return -ENOMEM;
+		}
+		m->n_ns = i + 1;
+	}
+	return 0;
+}
+
+static int files_copy(struct bh_inventory *m, const struct bh_inventory *src)
+{
+	if (!src || !src->n_files)
+		return 0;
+	m->files = calloc(src->n_files, sizeof(*m->files));
+	if (!m->files)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->n_files; i++) {
+		m->files[i] = strdup(src->files[i]);
+		if (!m->files[i])
+			return -ENOMEM;
+		m->n_files = i + 1;
+	}
+	return 0;
+}
+
+/* Rebase a borrowed location onto the merged table's own copy of the file names. */
+static void loc_rebase(struct bh_loc *l, const struct bh_inventory *src, const struct bh_inventory *m)
+{
+	for (size_t i = 0; src && i < src->n_files && i < m->n_files; i++)
+		if (l->file == src->files[i]) {
+			l->file = m->files[i];
+			return;
+		}
+	l->file = NULL;
+}
+
+static int merge_one(struct bh_state *st, struct bh_inventory *m, const struct bh_workload *w,
+		     const struct bh_inventory *src)
+{
+	int r;
+
+	if (merged_has(m, w)) {
+		st->dup_skipped++;
+		return 0;
+	}
+	r = bh_state_workload_copy(&m->wl[m->n_wl], w);
+	if (r < 0)
+		return r;
+	loc_rebase(&m->wl[m->n_wl].loc, src, m);
+	m->n_wl++;
+	return 0;
+}
+
+static int merge(struct bh_state *st, struct bh_inventory **out)
+{
+	const struct bh_inventory *fi = st->file_inv;
+	size_t n = (fi ? fi->n_wl : 0) + st->n_dock;
+	struct bh_inventory *m;
+	int r;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->wl = calloc(n ? n : 1, sizeof(*m->wl));
+	if (!m->wl) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	st->dup_skipped = 0;
+	r = ns_copy(m, fi);
+	if (!r)
+		r = files_copy(m, fi);
+	for (size_t i = 0; !r && fi && i < fi->n_wl; i++)
+		r = merge_one(st, m, &fi->wl[i], fi);
+	for (size_t i = 0; !r && i < st->n_dock; i++)
+		r = merge_one(st, m, &st->dock[i], NULL);
+	if (!r)
+		r = bh_inventory_finish(m);
+	if (r)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	bh_inventory_free(m);
+	return r;
+}
+
+int bh_state_compile(struct bh_state *st)
+{
+	static const struct bh_policy_set empty;
+	struct bh_inventory *inv = NULL;
+	struct bh_compiled *comp;
+	struct bh_gen *g;
+	size_t slot;
+	int r;
+
+	r = merge(st, &inv);
+	if (r < 0)
+		return r;
+	r = bh_compile(st->pols ? st->pols->set : &empty, inv, &comp);
+	if (r < 0) {
+		bh_inventory_free(inv);
+		return r;
+	}
+	slot = st->gens[st->cur].id ? (st->cur + 1) % BH_STATE_GENS : st->cur;
+	g = &st->gens[slot];
+	gen_clear(g);
+	g->id = st->next_id++;
+	g->pols = pols_get(st->pols);
+	g->inv = inv;
+	g->comp = comp;
+	st->cur = slot;
+	return 0;
+}
+
+const struct bh_gen *bh_state_current(const struct bh_state *st)
+{
+	return st->gens[st->cur].id ? &st->gens[st->cur] : NULL;
+}
+
+const struct bh_gen *bh_state_gen_find(const struct bh_state *st, uint64_t id)
+{
+	for (size_t i = 0; id && i < BH_STATE_GENS; i++)
+		if (st->gens[i].id == id)
+			return &st->gens[i];
+	return NULL;
+}
+
+const struct bh_policy_set *bh_gen_policies(const struct bh_gen *g)
+{
+	static const struct bh_policy_set empty;
+
+	return g && g->pols ? g->pols->set : &empty;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef BH_AGENT_STATE_H
+#define BH_AGENT_STATE_H
+
+/*
+ * The agent's desired state: the workload table merged from every source
+ * (the inventory file and the Docker source), the last valid policy set,
+ * and the compiled generations. Each successful compile is a generation
+ * with a number that goes into the NFLOG prefix of the tables it programs;
+ * the last BH_STATE_GENS generations are kept so that a logged packet is
+ * explained with the policies that were in force when the kernel logged it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compile.h"
+#include "model.h"
+
+#define BH_STATE_GENS 8
+
+struct bh_state_pols;	/* a reference-counted policy set */
+
+struct bh_gen {
+	uint64_t id;			/* 0: empty slot */
+	struct bh_state_pols *pols;	/* reference */
+	struct bh_inventory *inv;	/* the merged workload table (owned) */
+	struct bh_compiled *comp;	/* compiled from pols and inv (owned) */
+};
+
+struct bh_state {
+	struct bh_inventory *file_inv;	/* last valid inventory file, or NULL */
+	struct bh_workload *dock;	/* Docker workloads, keyed by container_id */
+	size_t n_dock, cap_dock;
+	struct bh_state_pols *pols;	/* last valid policy set, or NULL (none loaded) */
+	struct bh_gen gens[BH_STATE_GENS];	/* ring; gens[cur] is the current one */
+	size_t cur;
+	uint64_t next_id;
+	uint64_t dup_skipped;		/* workloads dropped as duplicates of ns/name */
+};
+
+void bh_state_init(struct bh_state *st);
+/* Frees every generation and input. */
+void bh_state_deinit(struct bh_state *st);
+
+/* Replace the policy set (takes ownership of set, which may be NULL = no policies). 0 or -ENOMEM. */
+int bh_state_policies_set(struct bh_state *st, struct bh_policy_set *set);
+/* Replace the inventory file's workloads (takes ownership; NULL = no file). */
+void bh_state_inventory_set(struct bh_state *st, struct bh_inventory *inv);
+
+/* Add or replace a Docker workload keyed by container_id (copied). 0, -EINVAL, -ENOMEM. */
+int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl);
+/* Remove the Docker workload with wl's container_id. 0 or -ENOENT. */
+int bh_state_docker_remove(struct bh_state *st, const struct bh_workload *wl);
+/* Forget every Docker workload (the source is off or resynchronising). */
+void bh_state_docker_clear(struct bh_state *st);
+
+/*
+ * Build the merged workload table and compile it as a new generation, which
+ * becomes the current one (the oldest is dropped). Inventory workloads come
+ * first; a later workload with the same namespace/name is skipped and counted.
+ * Returns 0, or -ENOMEM (the current generation is unchanged).
+ */
+int bh_state_compile(struct bh_state *st);
+
+/* The current generation, or NULL before the first compile. Borrowed. */
+const struct bh_gen *bh_state_current(const struct bh_state *st);
+/* The generation with this id if still kept, else NULL. Borrowed. */
+const struct bh_gen *bh_state_gen_find(const struct bh_state *st, uint64_t id);
+/* The policy set of a generation (NULL when none). Borrowed. */
+const struct bh_policy_set *bh_gen_policies(const struct bh_gen *g);
+
+/* Deep copy of a workload (dst uninitialised). 0 or -ENOMEM (dst then owns nothing). */
+int bh_state_workload_copy(struct bh_workload *dst, const struct bh_workload *src);
+void bh_state_workload_deinit(struct bh_workload *w);
+
+#endif
