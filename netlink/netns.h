@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef BH_NETNS_H
+#define BH_NETNS_H
+
+/*
+ * Network namespaces by path (/run/netns/NAME, /proc/PID/ns/net).
+ * The calling thread enters the namespace with setns(CLONE_NEWNET) and
+ * always returns to the namespace it started in, also on error. Sockets
+ * opened inside stay bound to that namespace after we return: that is how
+ * one process programs and listens in many namespaces.
+ */
+
+#include <stddef.h>
+
+struct bh_addr;
+
+/*
+ * Run fn(arg) inside the network namespace at path (NULL or "" runs it
+ * in the current namespace). Returns fn's return value, or a negative
+ * errno when the namespace cannot be opened or entered (fn is then not
+ * called). Returns -ENOTRECOVERABLE if the thread could not go back to
+ * its original namespace: the caller must stop using this thread.
+ */
+int bh_netns_run(const char *path, int (*fn)(void *arg), void *arg);
+
+/*
+ * socket(domain, type, protocol) created inside the namespace at path.
+ * Returns the file descriptor (the caller closes it) or a negative errno.
+ */
+int bh_netns_socket(const char *path, int domain, int type, int protocol);
+
+/*
+ * The global-scope addresses of every interface in the namespace at path
+ * (loopback and link-local ones are skipped), read over rtnetlink.
+ * Returns 0 with *out (malloc'd, caller frees; NULL when *n == 0) sorted
+ * and without duplicates, or a negative errno.
+ */
+int bh_netns_addrs(const char *path, struct bh_addr **out, size_t *n);
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef BH_NFT_H
+#define BH_NFT_H
+
+/*
+ * nftables over netlink: the table of one group, built as libnftnl objects
+ * exactly as compile.h's layout contract describes (the same kernel objects
+ * `nft -f` makes of bh_render_nft()'s text), and sent as ONE transaction:
+ *
+ *   BATCH_BEGIN, add table, delete table, add table, sets, elements,
+ *   chains, rules, BATCH_END
+ *
+ * so a namespace always has either the complete old table or the complete
+ * new one, and a batch the kernel rejects leaves the old table in place.
+ * Every message carries its own sequence number and NLM_F_ACK; every ack is
+ * read and a failure is described by the object it concerns, e.g.
+ * "set in4: element 10.0.0.1 . tcp . 80: File exists". Nothing here prints.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bh_compiled;
+struct bh_emit_opts;
+struct bh_nft_batch;
+struct nftnl_batch;
+
+#define BH_NFT_DRY_RUN 0x1	/* no BATCH_END: the kernel validates, then aborts */
+
+/* A new, empty batch. 0 and *out (free with bh_nft_batch_free), or -ENOMEM. */
+int bh_nft_batch_alloc(struct bh_nft_batch **out);
+/* Frees the batch and every object in it. Accepts NULL. */
+void bh_nft_batch_free(struct bh_nft_batch *b);
+
+/*
+ * Append the atomic replacement of table inet bulkhead by the table of
+ * group g of c (add table, delete table, then the whole new table).
+ * Comments are made from c->pols; c is not referenced after return.
+ * A group isolated in neither direction still gets a table (only the
+ * base chains); callers that want it gone use bh_nft_build_delete().
+ * Returns 0 or -ENOMEM (the batch may then hold part of the table:
+ * free it).
+ */
+int bh_nft_build_table(struct bh_nft_batch *b, const struct bh_compiled *c, size_t g,
+		       const struct bh_emit_opts *o);
+
+/* Append "add table; delete table": removes the table, present or not. 0 or -ENOMEM. */
+int bh_nft_build_delete(struct bh_nft_batch *b);
+
+/* Number of messages (BATCH_BEGIN/END excluded) and of set elements in b. */
+size_t bh_nft_batch_msgs(const struct bh_nft_batch *b);
+size_t bh_nft_batch_elems(const struct bh_nft_batch *b);
+
+/*
+ * Serialise b into a libnftnl batch: BATCH_BEGIN with seq0, then the
+ * messages with seq0+1, seq0+2, ..., then BATCH_END (left out with
+ * BH_NFT_DRY_RUN). Returns the batch (free with nftnl_batch_free) or NULL
+ * with errno set. Used by bh_nft_batch_send() and by tests.
+ */
+struct nftnl_batch *bh_nft_batch_serialize(const struct bh_nft_batch *b, unsigned int flags,
+					   uint32_t seq0);
+
+/*
+ * Send b over fd, a NETLINK_NETFILTER socket (it may belong to another
+ * namespace), and read every ack. Returns 0 when the kernel accepted and
+ * committed everything (with BH_NFT_DRY_RUN: validated everything), or a
+ * negative errno with a one-line description in err (when errlen > 0)
+ * naming the first object the kernel rejected.
+ */
+int bh_nft_batch_send(const struct bh_nft_batch *b, int fd, unsigned int flags,
+		      char *err, size_t errlen);
+
+/*
+ * bh_nft_batch_send() inside the namespace at netns (NULL: the current
+ * one). Errors entering the namespace are described in err too.
+ */
+int bh_nft_apply(const char *netns, const struct bh_nft_batch *b, unsigned int flags,
+		 char *err, size_t errlen);
+
+/* Remove table inet bulkhead from the namespace, touching nothing else. 0 or -errno. */
+int bh_nft_delete(const char *netns, char *err, size_t errlen);
+
+/*
+ * Does table inet bulkhead exist in the namespace? 1 yes, 0 no, or a
+ * negative errno. When it exists and gen is not NULL, *gen gets the
+ * generation of its first log statement ("bh/G/..."), or 0 when none.
+ */
+int bh_nft_table_get(const char *netns, uint64_t *gen);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef BH_NFT_INT_H
+#define BH_NFT_INT_H
+
+/* Internals shared by the nft_*.c files; not part of the module's contract. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bh_elem;
+struct nftnl_rule;
+struct nlmsghdr;
+
+enum bh_nft__kind {
+	BH_NFT__TABLE,
+	BH_NFT__CHAIN,
+	BH_NFT__SET,
+	BH_NFT__ELEMS,
+	BH_NFT__RULE,
+};
+
+/* What the elements of one NEWSETELEM message stand for (error messages). */
+struct bh_nft__elemsrc {
+	struct bh_elem *src;	/* copies of the compiled elements */
+	size_t n_src;
+	uint32_t *map;		/* netlink element i -> src index, UINT32_MAX: none */
+	size_t n_map;
+	uint8_t fam;		/* BH_FAM_V4 / BH_FAM_V6 */
+	bool concat;
+};
+
+struct bh_nft__msg {
+	uint16_t type;		/* NFT_MSG_* */
+	uint16_t flags;		/* NLM_F_* besides REQUEST and ACK */
+	uint8_t kind;		/* enum bh_nft__kind */
+	void *obj;		/* nftnl_table / _chain / _set / _rule, owned */
+	char *what;		/* "set in4", "rule 2 of chain ingress" */
+	struct bh_nft__elemsrc *es;	/* BH_NFT__ELEMS only */
+};
+
+struct bh_nft_batch {
+	struct bh_nft__msg *v;
+	size_t n, cap;
+	uint32_t next_set_id;
+	size_t n_elems;
+};
+
+/* Append a message; takes ownership of obj and es (freed on failure too). 0 or -ENOMEM. */
+int bh_nft__push(struct bh_nft_batch *b, uint16_t type, uint16_t flags, uint8_t kind,
+		 void *obj, struct bh_nft__elemsrc *es, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+void bh_nft__elemsrc_free(struct bh_nft__elemsrc *es);
+
+/* nft_set.c: a named interval set of group elements (any: address only; else concat). */
+int bh_nft__set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
+		    const struct bh_elem *e, size_t n);
+/* nft_set.c: the anonymous constant set of ICMPv6 neighbour discovery types; *id gets its id. */
+int bh_nft__nd_set_add(struct bh_nft_batch *b, uint32_t *id);
+/* nft_set.c: "10.0.0.1 . tcp . 80" into buf. */
+void bh_nft__elem_format(const struct bh_elem *e, uint8_t fam, bool concat, char *buf, size_t len);
+
+/* nft_rule.c: expression builders; each returns 0 or -ENOMEM. */
+struct nftnl_rule *bh_nft__rule_alloc(const char *chain);
+int bh_nft__rule_comment(struct nftnl_rule *r, const char *comment);
+int bh_nft__ct_state(struct nftnl_rule *r, uint32_t mask);
+int bh_nft__meta_cmp(struct nftnl_rule *r, uint32_t key, const void *val, uint32_t len);
+int bh_nft__icmpv6_nd(struct nftnl_rule *r, uint32_t set_id);
+int bh_nft__addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat,
+			const char *set, uint32_t set_id);
+int bh_nft__limit(struct nftnl_rule *r, uint64_t rate, uint32_t burst);
+int bh_nft__log(struct nftnl_rule *r, const char *prefix, uint16_t group);
+int bh_nft__counter(struct nftnl_rule *r);
+int bh_nft__verdict(struct nftnl_rule *r, int verdict, const char *chain);
+
+/* nft_batch.c: every message header of a serialised batch, in order (BEGIN/END excluded). */
+struct nftnl_batch;
+int bh_nft__batch_headers(struct nftnl_batch *nb, const struct nlmsghdr **hdrs, size_t n);
+
+#endif
