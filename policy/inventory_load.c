@@ -366,7 +366,7 @@ static void check_ips(struct bh_dctx *c, struct inv_state *st)
 		orig = &st->ips[first];
 		w = &st->inv->wl[orig->wl];
 		bh_diag_add(c->diag, &dup->loc, "address %s already belongs to workload %s/%s (%s:%u:%u)",
-			    bh_addr_format(&dup->addr, buf, sizeof(buf)), w->namespace, w->name,
+			    bh_addr_format(&dup->addr, buf, sizeof(buf)), w->namespace, w->name ? w->name : "?",
 			    orig->loc.file, orig->loc.line, orig->loc.col);
 		c->errors++;
 	}
@@ -392,14 +392,15 @@ static bool same_workload(const struct bh_workload *a, const struct bh_workload 
 static int check_names(struct bh_dctx *c, struct inv_state *st)
 {
 	struct bh_inventory *inv = st->inv;
-	size_t *idx = calloc(inv->n_wl ? inv->n_wl : 1, sizeof(*idx)), first = 0;
+	size_t *idx = calloc(inv->n_wl ? inv->n_wl : 1, sizeof(*idx)), first = 0, n = 0;
 
 	if (!idx)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->n_wl; i++)
-		idx[i] = i;
-	qsort_r(idx, inv->n_wl, sizeof(*idx), wl_idx_cmp, inv->wl);
-	for (size_t i = 1; i < inv->n_wl; i++) {
+		if (inv->wl[i].name)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), wl_idx_cmp, inv->wl);
+	for (size_t i = 1; i < n; i++) {
 		size_t a, b = idx[i];
 
 		if (!same_workload(&inv->wl[idx[first]], &inv->wl[b])) {
@@ -443,7 +444,8 @@ static int inventory_decode(struct bh_inventory *inv, const char *name, const ch
 		}
 		err = bh__decode_map(&c, ys.docs[i], root_fields, 2, &st, NULL);
 	}
-	if (!err && !c.errors) {
+	/* cross-checks run even after other problems, over what could be decoded */
+	if (!err) {
 		check_ips(&c, &st);
 		err = check_names(&c, &st);
 	}

@@ -285,9 +285,10 @@ static int obj_spec(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 			      NULL);
 }
 
+/* apiVersion and kind are checked by the caller (they may be absent in a typed list's items). */
 static const struct bh_field object_fields[] = {
-	{ "apiVersion", NULL, BH_F_REQUIRED | BH_F_IGNORE },	/* checked by the caller */
-	{ "kind", NULL, BH_F_REQUIRED | BH_F_IGNORE },
+	{ "apiVersion", NULL, BH_F_IGNORE },
+	{ "kind", NULL, BH_F_IGNORE },
 	{ "metadata", obj_metadata, BH_F_REQUIRED },
 	{ "spec", obj_spec, BH_F_REQUIRED },
 	{ "status", NULL, BH_F_IGNORE },

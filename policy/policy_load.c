@@ -70,67 +70,79 @@ static int add_policy(struct loader *l, struct bh_dctx *c, const struct bh_ynode
 	return 0;
 }
 
-/* Checks apiVersion and kind of a list item or a top-level object, then decodes it. */
+/* What may appear where: top level, items of a List, items of a NetworkPolicyList. */
+enum nesting {
+	TOP,
+	IN_LIST,
+	IN_TYPED_LIST,
+};
+
 static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
-			 const char *item_kind_default);
+			 enum nesting where);
+
+struct list_args {
+	struct loader *l;
+	enum nesting where;
+};
 
 static int list_item(struct bh_dctx *c, const struct bh_ynode *item, size_t idx, void *obj)
 {
-	void **args = obj;
+	struct list_args *a = obj;
 
-	return object_decode(args[0], c, item, args[1]);
+	return object_decode(a->l, c, item, a->where);
 }
 
+static const struct bh_field list_fields[] = {
+	{ "apiVersion", NULL, BH_F_IGNORE },	/* checked by object_decode */
+	{ "kind", NULL, BH_F_IGNORE },
+	{ "metadata", NULL, BH_F_IGNORE },
+	{ "items", NULL, BH_F_IGNORE },		/* decoded below, after the unknown-field pass */
+};
+
 static int list_items(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
-		      const char *item_kind_default)
+		      enum nesting where)
 {
-	static const char *const list_keys[] = { "apiVersion", "kind", "metadata", "items" };
-	void *args[2] = { l, (void *)item_kind_default };
-	const struct bh_ynode *items = NULL;
+	struct list_args args = { l, where };
+	const struct bh_ynode *items;
+	size_t old;
+	int err;
 
-	for (size_t i = 0; i < obj->n; i++) {
-		const struct bh_ynode *k = obj->pairs[i].key;
-		size_t j, old;
-
-		for (j = 0; j < sizeof(list_keys) / sizeof(list_keys[0]); j++)
-			if (k->kind == BH_Y_SCALAR && !strcmp(k->str, list_keys[j]))
-				break;
-		if (j == sizeof(list_keys) / sizeof(list_keys[0])) {
-			old = bh__path_key(c, k->kind == BH_Y_SCALAR ? k->str : "?");
-			bh__derr(c, k, "unknown field");
-			bh__path_pop(c, old);
-		} else if (j == 3) {
-			items = obj->pairs[i].value;
-		}
-	}
-	if (!items || bh_ynode_is_null(items)) {
-		return 0;
-	} else {
-		size_t old = bh__path_key(c, "items");
-		int err = bh__decode_seq(c, items, list_item, args);
-
-		bh__path_pop(c, old);
+	err = bh__decode_map(c, obj, list_fields, sizeof(list_fields) / sizeof(list_fields[0]), NULL,
+			     NULL);
+	items = bh_ynode_get(obj, "items");
+	if (err || !items || bh_ynode_is_null(items))
 		return err;
-	}
+	old = bh__path_key(c, "items");
+	err = bh__decode_seq(c, items, list_item, &args);
+	bh__path_pop(c, old);
+	return err;
 }
 
 static const struct {
 	const char *kind;
 	const char *api;
 	bool list;
-	const char *item_kind;	/* list items may omit apiVersion/kind (typed lists) */
+	enum nesting items;	/* for lists: how their items are checked */
 } kinds[] = {
-	{ "NetworkPolicy", API_NETWORKING, false, NULL },
-	{ "NetworkPolicyList", API_NETWORKING, true, "NetworkPolicy" },
-	{ "List", "v1", true, NULL },
+	{ "NetworkPolicy", API_NETWORKING, false, TOP },
+	{ "NetworkPolicyList", API_NETWORKING, true, IN_TYPED_LIST },
+	{ "List", "v1", true, IN_LIST },
 };
 
+static void kind_problem(struct bh_dctx *c, const struct bh_ynode *at, const char *key, const char *msg)
+{
+	size_t old = bh__path_key(c, key);
+
+	bh__derr(c, at, "%s", msg);
+	bh__path_pop(c, old);
+}
+
 static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
-			 const char *item_kind_default)
+			 enum nesting where)
 {
 	const struct bh_ynode *kn, *an;
 	const char *kind, *api;
-	size_t i, old;
+	size_t i;
 
 	if (obj->kind != BH_Y_MAP) {
 		bh__derr(c, obj, "expected a Kubernetes object (a mapping), got %s", bh_ynode_kind_name(obj));
@@ -138,41 +150,47 @@ static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_yn
 	}
 	kn = bh_ynode_get(obj, "kind");
 	an = bh_ynode_get(obj, "apiVersion");
-	if (item_kind_default && (!kn || bh_ynode_is_null(kn)) && (!an || bh_ynode_is_null(an)))
+	if (kn && bh_ynode_is_null(kn))
+		kn = NULL;
+	if (an && bh_ynode_is_null(an))
+		an = NULL;
+	/* a NetworkPolicyList's items are NetworkPolicies: the type may be left out */
+	if (where == IN_TYPED_LIST && !kn && !an)
 		return add_policy(l, c, obj);
-	if (!kn || bh_ynode_is_null(kn) || !an || bh_ynode_is_null(an)) {
-		old = bh__path_key(c, !kn || bh_ynode_is_null(kn) ? "kind" : "apiVersion");
-		bh__derr(c, obj, "required field is missing");
+	if (!kn || !an) {
+		kind_problem(c, obj, kn ? "apiVersion" : "kind", "required field is missing");
+		return 0;
+	}
+	kind = kn->kind == BH_Y_SCALAR ? kn->str : NULL;
+	api = an->kind == BH_Y_SCALAR ? an->str : NULL;
+	if (!kind || !api) {
+		size_t old = bh__path_key(c, kind ? "apiVersion" : "kind");
+
+		bh__derr(c, kind ? an : kn, "expected a string, got %s", bh_ynode_kind_name(kind ? an : kn));
 		bh__path_pop(c, old);
 		return 0;
 	}
-	old = bh__path_key(c, "kind");
-	kind = bh__dstr(c, kn);
-	bh__path_pop(c, old);
-	old = bh__path_key(c, "apiVersion");
-	api = bh__dstr(c, an);
-	bh__path_pop(c, old);
-	if (!kind || !api)
-		return 0;
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kind, kinds[i].kind))
 			break;
-	if (i == sizeof(kinds) / sizeof(kinds[0]) || (item_kind_default && kinds[i].list)) {
-		old = bh__path_key(c, "kind");
+	if (i == sizeof(kinds) / sizeof(kinds[0]) || (where != TOP && kinds[i].list)) {
+		size_t old = bh__path_key(c, "kind");
+
 		bh__derr(c, kn, "unsupported kind \"%s\" (expected %s)", kind,
-			 item_kind_default ? "NetworkPolicy" : "NetworkPolicy, NetworkPolicyList or List");
+			 where == TOP ? "NetworkPolicy, NetworkPolicyList or List" : "NetworkPolicy");
 		bh__path_pop(c, old);
 		return 0;
 	}
 	if (strcmp(api, kinds[i].api)) {
-		old = bh__path_key(c, "apiVersion");
+		size_t old = bh__path_key(c, "apiVersion");
+
 		bh__derr(c, an, "unsupported apiVersion \"%s\" for kind %s (expected \"%s\")", api, kind,
 			 kinds[i].api);
 		bh__path_pop(c, old);
 		return 0;
 	}
 	if (kinds[i].list)
-		return list_items(l, c, obj, kinds[i].item_kind ? kinds[i].item_kind : NULL);
+		return list_items(l, c, obj, kinds[i].items);
 	return add_policy(l, c, obj);
 }
 
@@ -196,7 +214,7 @@ static int load_buf(struct loader *l, const char *name, const char *buf, size_t 
 		/* empty documents (a stray "---", a file of comments) are fine */
 		if (bh_ynode_is_null(ys.docs[i]))
 			continue;
-		err = object_decode(l, &c, ys.docs[i], NULL);
+		err = object_decode(l, &c, ys.docs[i], TOP);
 	}
 	bh__diag_sort_from(l->diag, from);
 out:
