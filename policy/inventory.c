@@ -142,14 +142,11 @@ const struct bh_workload *bh_inventory_find_ip(const struct bh_inventory *inv,
 	return NULL;
 }
 
-/* Adds namespace `name` with only its implied label unless it is listed already. */
-static int ns_imply(struct bh_inventory *inv, const char *name, size_t *cap)
+/* Appends namespace `name` with no labels yet. */
+static int ns_append(struct bh_inventory *inv, const char *name, size_t *cap)
 {
 	struct bh_namespace *ns;
 
-	for (size_t i = 0; i < inv->n_ns; i++)
-		if (!strcmp(inv->ns[i].name, name))
-			return 0;
 	if (inv->n_ns == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 8;
 
@@ -168,31 +165,65 @@ static int ns_imply(struct bh_inventory *inv, const char *name, size_t *cap)
 	return 0;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *wl_ns(const struct bh_workload *w)
+{
+	return w->namespace ? w->namespace : "default";
+}
+
+/* Adds every namespace a workload is in but the inventory does not list. */
+static int ns_imply(struct bh_inventory *inv)
+{
+	size_t listed = inv->n_ns, cap = inv->n_ns;
+	const char **names;
+	int err = 0;
+
+	if (!inv->n_wl)
+		return 0;
+	names = malloc(inv->n_wl * sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->n_wl; i++)
+		names[i] = wl_ns(&inv->wl[i]);
+	qsort(names, inv->n_wl, sizeof(*names), str_cmp);
+	for (size_t i = 0; i < inv->n_wl && !err; i++) {
+		struct bh_namespace key = { .name = (char *)names[i] };
+
+		if (i && !strcmp(names[i], names[i - 1]))
+			continue;
+		if (listed && bsearch(&key, inv->ns, listed, sizeof(*inv->ns), ns_cmp))
+			continue;
+		err = ns_append(inv, names[i], &cap);
+	}
+	free(names);
+	return err;
+}
+
 int bh_inventory_finish(struct bh_inventory *inv)
 {
-	size_t cap = inv->n_ns, n_ip = 0, k = 0;
+	size_t n_ip = 0, k = 0;
 	struct bh_inv_ip *idx;
 	int err;
 
-	/* namespaces: implied ones first, then sort so lookups can bisect */
-	qsort(inv->ns, inv->n_ns, sizeof(*inv->ns), ns_cmp);
-	for (size_t i = 0; i < inv->n_wl; i++) {
-		const char *ns = inv->wl[i].namespace ? inv->wl[i].namespace : "default";
-
-		if (bh_inventory_ns(inv, ns))
-			continue;
-		err = ns_imply(inv, ns, &cap);
-		if (err)
-			return err;
+	if (inv->n_ns > 1)
 		qsort(inv->ns, inv->n_ns, sizeof(*inv->ns), ns_cmp);
-	}
+	err = ns_imply(inv);
+	if (err)
+		return err;
+	if (inv->n_ns > 1)
+		qsort(inv->ns, inv->n_ns, sizeof(*inv->ns), ns_cmp);
 	for (size_t i = 0; i < inv->n_ns; i++) {
 		err = bh_labels_set(&inv->ns[i].labels, NS_NAME_LABEL, inv->ns[i].name);
 		if (err)
 			return err;
 	}
 
-	qsort(inv->wl, inv->n_wl, sizeof(*inv->wl), wl_cmp);
+	if (inv->n_wl > 1)
+		qsort(inv->wl, inv->n_wl, sizeof(*inv->wl), wl_cmp);
 
 	for (size_t i = 0; i < inv->n_wl; i++)
 		n_ip += inv->wl[i].n_ips;
@@ -202,7 +233,8 @@ int bh_inventory_finish(struct bh_inventory *inv)
 	for (size_t i = 0; i < inv->n_wl; i++)
 		for (size_t j = 0; j < inv->wl[i].n_ips; j++)
 			idx[k++] = (struct bh_inv_ip){ inv->wl[i].ips[j], i };
-	qsort(idx, n_ip, sizeof(*idx), ip_cmp);
+	if (n_ip > 1)
+		qsort(idx, n_ip, sizeof(*idx), ip_cmp);
 	free(inv->by_ip);
 	inv->by_ip = idx;
 	inv->n_by_ip = n_ip;

@@ -353,7 +353,8 @@ static void check_ips(struct bh_dctx *c, struct inv_state *st)
 {
 	size_t first = 0;
 
-	qsort(st->ips, st->n_ips, sizeof(*st->ips), ip_cmp);
+	if (st->n_ips > 1)
+		qsort(st->ips, st->n_ips, sizeof(*st->ips), ip_cmp);
 	for (size_t i = 1; i < st->n_ips; i++) {
 		const struct inv_ip *orig, *dup = &st->ips[i];
 		const struct bh_workload *w;

@@ -356,7 +356,8 @@ static int load_dir(struct loader *l, const char *dir)
 		names[n++] = full;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), str_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), str_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (!err)
 			err = load_file(l, names[i]);
@@ -418,7 +419,8 @@ static int finish(struct loader *l, size_t diag_before, int err, struct bh_polic
 		bh_policy_set_free(l->set);
 		return err;
 	}
-	qsort(l->set->v, l->set->n, sizeof(*l->set->v), policy_cmp);
+	if (l->set->n > 1)
+		qsort(l->set->v, l->set->n, sizeof(*l->set->v), policy_cmp);
 	*out = l->set;
 	return 0;
 }
