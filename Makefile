@@ -44,7 +44,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 all: bulkhead
 
 bulkhead: $(BUILD)/bulkhead
-	$(Q)cp $< $@
+	$(Q)cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/bulkhead: $(LIB_OBJ) $(MAIN_OBJ)
 	@echo "  LD      $@"
