@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Syslog transports: RFC 5424 messages over a unix datagram socket, UDP,
+ * or TCP with RFC 6587 octet counting ("LEN SP MSG", so a JSON line is
+ * never split or merged however the stream is cut). Datagram sockets stay
+ * unconnected so a restarted daemon (a new /dev/log) is reached again
+ * without any reconnect logic.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "sink_int.h"
+
+/* facility local0 (16) * 8 + severity informational (6) */
+#define BH_SYSLOG_PRI 134
+#define BH_SYSLOG_APP "bulkhead"
+#define BH_TCP_BACKOFF_MAX_MS 30000
+
+struct scheme {
+	const char *prefix;
+	enum bh__sink_kind kind;
+};
+
+static const struct scheme schemes[] = {
+	{ "", BH_SINK_UNIX },		/* "syslog" = /dev/log */
+	{ "+unix:", BH_SINK_UNIX },
+	{ "+udp:", BH_SINK_UDP },
+	{ "+tcp:", BH_SINK_TCP },
+};
+
+/* "host:port" or "[v6]:port" -> first address getaddrinfo gives. */
+static int resolve(const char *hp, int socktype, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[256];
+	const char *port, *h = hp;
+	size_t hl;
+	struct addrinfo hints = { .ai_socktype = socktype, .ai_flags = AI_ADDRCONFIG }, *res;
+	int r;
+
+	if (*hp == '[') {
+		const char *e = strchr(hp, ']');
+
+		if (!e || e[1] != ':')
+			return -EINVAL;
+		h = hp + 1;
+		hl = (size_t)(e - h);
+		port = e + 2;
+	} else {
+		port = strrchr(hp, ':');
+		if (!port)
+			return -EINVAL;
+		hl = (size_t)(port - hp);
+		port++;
+	}
+	if (!hl || hl >= sizeof(host) || !*port)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r)
+		return r == EAI_SYSTEM ? -errno : -EINVAL;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int bh__sink_syslog_open(struct bh_sink *s, const char *arg)
+{
+	const struct scheme *sc = NULL;
+	const char *rest = NULL;
+	size_t i;
+	int err;
+
+	for (i = sizeof(schemes) / sizeof(schemes[0]); i-- > 0;) {
+		size_t l = strlen(schemes[i].prefix);
+
+		if (!strncmp(arg, schemes[i].prefix, l) && (l || !*arg)) {
+			sc = &schemes[i];
+			rest = arg + l;
+			break;
+		}
+	}
+	if (!sc)
+		return -EINVAL;
+	s->kind = sc->kind;
+	s->pid = (int)getpid();
+	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0 || !s->hostname[0])
+		strcpy(s->hostname, "-");
+	/* RFC 5424 HOSTNAME: PRINTUSASCII, no spaces */
+	for (char *c = s->hostname; *c; c++)
+		if (*c < 33 || *c > 126)
+			*c = '-';
+	s->ts_sec = -1;
+	if (s->kind == BH_SINK_UNIX) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
+		const char *path = *rest ? rest : "/dev/log";
+
+		if (strlen(path) >= sizeof(un->sun_path))
+			return -ENAMETOOLONG;
+		un->sun_family = AF_UNIX;
+		strcpy(un->sun_path, path);
+		s->addrlen = sizeof(*un);
+		s->path = strdup(path);
+		if (!s->path)
+			return -ENOMEM;
+		s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	} else {
+		err = resolve(rest, s->kind == BH_SINK_UDP ? SOCK_DGRAM : SOCK_STREAM, &s->addr, &s->addrlen);
+		if (err)
+			return err;
+		if (s->kind == BH_SINK_TCP)
+			return 0;	/* connected by bh__sink_tcp_connect once the handles exist */
+		s->fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (s->fd < 0)
+		return -errno;
+	s->dgram = true;
+	s->connected = true;
+	return 0;
+}
+
+static size_t put_ts(struct bh_sink *s, char *o)
+{
+	struct timeval tv;
+	uint32_t us;
+	int i;
+
+	gettimeofday(&tv, NULL);
+	if (tv.tv_sec != s->ts_sec) {
+		struct tm tm;
+		time_t t = tv.tv_sec;
+
+		gmtime_r(&t, &tm);
+		strftime(s->ts_text, sizeof(s->ts_text), "%Y-%m-%dT%H:%M:%S", &tm);
+		s->ts_sec = tv.tv_sec;
+	}
+	memcpy(o, s->ts_text, 19);
+	o[19] = '.';
+	us = (uint32_t)tv.tv_usec;
+	for (i = 25; i >= 20; i--) {
+		o[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	o[26] = 'Z';
+	return 27;
+}
+
+int bh__sink_syslog_frame(struct bh_sink *s, const char *line, size_t len)
+{
+	char hdr[400], pre[24];
+	size_t hl, pl = 0;
+	int n;
+	uint8_t *p;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	n = snprintf(hdr, 8, "<%d>1 ", BH_SYSLOG_PRI);
+	hl = (size_t)n;
+	hl += put_ts(s, hdr + hl);
+	n = snprintf(hdr + hl, sizeof(hdr) - hl, " %s %s %d - - ", s->hostname, BH_SYSLOG_APP, s->pid);
+	hl += (size_t)n < sizeof(hdr) - hl ? (size_t)n : sizeof(hdr) - hl - 1;
+	if (s->kind == BH_SINK_TCP)
+		pl = (size_t)snprintf(pre, sizeof(pre), "%zu ", hl + len);
+	p = bh__sink_reserve(s, pl + hl + len);
+	if (!p)
+		return -ENOBUFS;
+	memcpy(p, pre, pl);
+	memcpy(p + pl, hdr, hl);
+	memcpy(p + pl + hl, line, len);
+	bh__sink_commit(s, pl + hl + len);
+	return 0;
+}
+
+void bh__sink_tcp_lost(struct bh_sink *s, int err)
+{
+	if (err)
+		s->st.errors++;
+	/* The peer may hold half a frame: the rest of it must not start the new stream. */
+	if (s->head_off)
+		bh__sink_drop_head(s);
+	bh__sink_poll_drop(s);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->connected = s->connecting = false;
+	s->wants_out = false;
+	if (s->closing)
+		return;
+	bh__sink_retry_in(s, s->backoff_ms);
+	s->backoff_ms = s->backoff_ms * 2 > BH_TCP_BACKOFF_MAX_MS ? BH_TCP_BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+void bh__sink_tcp_connect(struct bh_sink *s)
+{
+	int fd;
+
+	if (s->closing)
+		return;
+	if (s->connecting && s->fd >= 0) {
+		/* poll saw the socket writable with no error: connected */
+		s->connecting = false;
+		s->connected = true;
+		if (s->ever_connected)
+			s->st.reconnects++;
+		s->ever_connected = true;
+		s->backoff_ms = 100;
+		bh__sink_poll_set(s, false);
+		bh_sink_flush(s);
+		return;
+	}
+	if (s->poll_closing) {
+		/* the previous connection's poll handle is not closed yet */
+		bh__sink_retry_in(s, 10);
+		return;
+	}
+	fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		s->st.errors++;
+		bh__sink_retry_in(s, s->backoff_ms);
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&s->addr, s->addrlen) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		s->st.errors++;
+		bh__sink_retry_in(s, s->backoff_ms);
+		s->backoff_ms = s->backoff_ms * 2 > BH_TCP_BACKOFF_MAX_MS ? BH_TCP_BACKOFF_MAX_MS :
+			s->backoff_ms * 2;
+		return;
+	}
+	/* Completion (or failure) is reported by poll as writability, even when immediate. */
+	s->fd = fd;
+	s->pollable = true;
+	s->connecting = true;
+	bh__sink_poll_set(s, false);
+}

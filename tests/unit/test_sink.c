@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sinks on a real libuv loop: file rotation without loss, RFC 5424 over a
+ * unix datagram socket, the queue bound, TCP octet counting and reconnect.
+ * With arguments the binary is the sender used by tests/netns/t_rsyslog.sh:
+ *   test_sink send SPEC COUNT   writes COUNT numbered JSON lines to SPEC
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "sink.h"
+
+static int closed;
+
+static void on_closed(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void run_some(uv_loop_t *loop, int rounds)
+{
+	for (int i = 0; i < rounds; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+}
+
+static void close_and_finish(uv_loop_t *loop, struct bh_sink *s)
+{
+	closed = 0;
+	bh_sink_close(s, on_closed, &closed);
+	uv_run(loop, UV_RUN_DEFAULT);
+	assert_int_equal(closed, 1);
+	assert_int_equal(uv_loop_close(loop), 0);
+}
+
+static char *tmpdir(void)
+{
+	static char d[64];
+
+	snprintf(d, sizeof(d), "/tmp/bh-sink.XXXXXX");
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static int count_lines(const char *path, int *first, int *last)
+{
+	FILE *f = fopen(path, "r");
+	char buf[256];
+	int n = 0, v;
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f)) {
+		assert_int_equal(sscanf(buf, "{\"n\":%d}\n", &v), 1);
+		if (!n)
+			*first = v;
+		else
+			assert_int_equal(v, *last + 1);	/* in order, none missing */
+		*last = v;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void test_specs(void **state)
+{
+	uv_loop_t loop;
+	struct bh_sink *s;
+
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "", &s), -EINVAL);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "bogus:thing", &s), -EINVAL);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "syslog+carrier:pigeon", &s), -EINVAL);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "syslog+udp:nohostport", &s), -EINVAL);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "syslog+tcp:[::1]", &s), -EINVAL);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "file:/nonexistent-dir/x", &s), -ENOENT);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "syslog+udp:127.0.0.1:514", &s), 0);
+	assert_string_equal(bh_sink_spec(s), "syslog+udp:127.0.0.1:514");
+	close_and_finish(&loop, s);
+}
+
+static void test_file_rotation(void **state)
+{
+	uv_loop_t loop;
+	struct bh_sink *s;
+	char spec[160], path[128], rotated[140], line[64];
+	struct bh_sink_stats st;
+	char *d = tmpdir();
+	int first = -1, n1, n2, l1, l2;
+
+	snprintf(path, sizeof(path), "%s/bulkhead.log", d);
+	snprintf(rotated, sizeof(rotated), "%s/bulkhead.log.1", d);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), 0);
+	for (int i = 0; i < 3000; i++) {
+		int n = snprintf(line, sizeof(line), "{\"n\":%d}\n", i);
+
+		assert_int_equal(bh_sink_write(s, line, (size_t)n), 0);
+		if (i == 1000) {
+			/* logrotate: rename while lines are still queued, then reopen */
+			assert_int_equal(rename(path, rotated), 0);
+			assert_int_equal(bh_sink_reopen(s), 0);
+		}
+		if (i % 500 == 0)
+			run_some(&loop, 1);
+	}
+	run_some(&loop, 2);
+	bh_sink_stats(s, &st);
+	assert_int_equal(st.written, 3000);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.queued, 0);
+	close_and_finish(&loop, s);
+	n1 = count_lines(rotated, &first, &l1);
+	assert_int_equal(first, 0);
+	n2 = count_lines(path, &first, &l2);
+	assert_int_equal(first, l1 + 1);
+	assert_int_equal(n1 + n2, 3000);
+	assert_int_equal(l2, 2999);
+	unlink(path);
+	unlink(rotated);
+	rmdir(d);
+}
+
+static int unix_receiver(const char *path, int rcvbuf)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&un, sizeof(un)), 0);
+	return fd;
+}
+
+/* "<134>1 2026-11-29T02:40:35.123456Z host bulkhead 123 - - MSG" -> MSG, or NULL */
+static const char *check_5424(const char *m)
+{
+	char host[256];
+	int pid, y, mo, d, h, mi, sec, us, off = 0;
+
+	if (sscanf(m, "<134>1 %4d-%2d-%2dT%2d:%2d:%2d.%6dZ %255s bulkhead %d - - %n", &y, &mo, &d, &h,
+		   &mi, &sec, &us, host, &pid, &off) != 9 || !off)
+		return NULL;
+	if (pid != getpid())
+		return NULL;
+	return m + off;
+}
+
+static void test_unix_syslog(void **state)
+{
+	uv_loop_t loop;
+	struct bh_sink *s;
+	char spec[160], path[128], buf[1024];
+	char *d = tmpdir();
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/log.sock", d);
+	fd = unix_receiver(path, 0);
+	snprintf(spec, sizeof(spec), "syslog+unix:%s", path);
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), 0);
+	assert_int_equal(bh_sink_write(s, "{\"a\":1}\n", 8), 0);
+	assert_int_equal(bh_sink_write(s, "{\"b\":\"x y\"}\n", 12), 0);
+	run_some(&loop, 2);
+	for (i = 0; i < 2; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+		const char *msg;
+
+		assert_true(n > 0);
+		buf[n] = 0;
+		msg = check_5424(buf);
+		if (!msg)
+			fail_msg("not RFC 5424: %s", buf);
+		assert_string_equal(msg, i ? "{\"b\":\"x y\"}" : "{\"a\":1}");
+	}
+	close_and_finish(&loop, s);
+	close(fd);
+	unlink(path);
+
+	/* no receiver: the line is dropped and counted, nothing blocks */
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), 0);
+	bh_sink_write(s, "{}\n", 3);
+	run_some(&loop, 2);
+	struct bh_sink_stats st;
+
+	bh_sink_stats(s, &st);
+	assert_int_equal(st.dropped, 1);
+	assert_true(st.errors >= 1);
+	close_and_finish(&loop, s);
+	rmdir(d);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_queue_bound(void **state)
+{
+	uv_loop_t loop;
+	struct bh_sink *s;
+	struct bh_sink_stats st;
+	char spec[160], path[128], line[200];
+	char *d = tmpdir();
+	int fd, ok = 0, dropped = 0;
+	double t0;
+
+	snprintf(path, sizeof(path), "%s/slow.sock", d);
+	fd = unix_receiver(path, 4096);	/* never read */
+	snprintf(spec, sizeof(spec), "syslog+unix:%s", path);
+	memset(line, 'x', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), 0);
+	bh_sink_set_queue_max(s, 64 * 1024);
+	t0 = now_s();
+	for (int i = 0; i < 20000; i++) {
+		if (bh_sink_write(s, line, sizeof(line)) == 0)
+			ok++;
+		else
+			dropped++;
+		if (i % 100 == 0)
+			run_some(&loop, 1);
+	}
+	assert_true(now_s() - t0 < 5.0);	/* never blocked */
+	bh_sink_stats(s, &st);
+	assert_true(dropped > 0);
+	assert_true(st.queued <= 64 * 1024);
+	assert_int_equal(st.dropped, (uint64_t)dropped);
+	assert_int_equal(st.written + st.queued / 1 > 0, 1);
+	close_and_finish(&loop, s);
+	close(fd);
+	unlink(path);
+	rmdir(d);
+}
+
+/* Reads octet-counted frames from buf; returns how many complete ones, checking each. */
+static int parse_frames(const char *buf, size_t len, int *next)
+{
+	size_t off = 0;
+	int frames = 0;
+
+	while (off < len) {
+		char *sp;
+		unsigned long l = strtoul(buf + off, &sp, 10);
+		char msg[512];
+		const char *m;
+		int v;
+
+		assert_int_equal(*sp, ' ');
+		sp++;
+		if ((size_t)(sp - buf) + l > len)
+			break;
+		assert_true(l < sizeof(msg));
+		memcpy(msg, sp, l);
+		msg[l] = 0;
+		m = check_5424(msg);
+		assert_non_null(m);
+		assert_int_equal(sscanf(m, "{\"n\":%d}", &v), 1);
+		assert_int_equal(v, *next);
+		(*next)++;
+		frames++;
+		off = (size_t)(sp - buf) + l;
+	}
+	return frames;
+}
+
+static int tcp_accept(int lfd, uv_loop_t *loop)
+{
+	for (int i = 0; i < 400; i++) {
+		int c = accept(lfd, NULL, NULL);
+
+		if (c >= 0)
+			return c;
+		run_some(loop, 1);
+		usleep(5000);
+	}
+	return -1;
+}
+
+static int tcp_read_frames(int c, uv_loop_t *loop, int want, int *next)
+{
+	char buf[65536];
+	size_t len = 0;
+	int got = 0;
+
+	for (int i = 0; i < 400 && got < want; i++) {
+		ssize_t n;
+
+		run_some(loop, 1);
+		n = recv(c, buf + len, sizeof(buf) - len, MSG_DONTWAIT);
+		if (n > 0) {
+			len += (size_t)n;
+			int start = *next;
+
+			*next = start;
+			got = parse_frames(buf, len, next);
+			*next = start + got;
+		} else {
+			usleep(5000);
+		}
+	}
+	return got;
+}
+
+static void test_tcp_reconnect(void **state)
+{
+	uv_loop_t loop;
+	struct bh_sink *s;
+	struct bh_sink_stats st;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	char spec[64], line[64];
+	int lfd, c, next = 0, i;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	getsockname(lfd, (struct sockaddr *)&a, &al);
+	snprintf(spec, sizeof(spec), "syslog+tcp:127.0.0.1:%u", ntohs(a.sin_port));
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), 0);
+	for (i = 0; i < 50; i++)
+		bh_sink_write(s, line, (size_t)snprintf(line, sizeof(line), "{\"n\":%d}\n", i));
+	c = tcp_accept(lfd, &loop);
+	assert_true(c >= 0);
+	assert_int_equal(tcp_read_frames(c, &loop, 50, &next), 50);
+
+	/* the server goes away; lines written meanwhile wait and arrive after the reconnect */
+	close(c);
+	run_some(&loop, 3);
+	for (; i < 80; i++)
+		bh_sink_write(s, line, (size_t)snprintf(line, sizeof(line), "{\"n\":%d}\n", i));
+	c = tcp_accept(lfd, &loop);
+	assert_true(c >= 0);
+	assert_int_equal(tcp_read_frames(c, &loop, 30, &next), 30);
+	bh_sink_stats(s, &st);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(st.written, 80);
+	assert_int_equal(st.dropped, 0);
+	close_and_finish(&loop, s);
+	close(c);
+	close(lfd);
+}
+
+/* ---- send mode (for the rsyslog test) ---------------------------------------------- */
+
+static int send_main(const char *spec, long count)
+{
+	uv_loop_t loop;
+	struct bh_sink *s;
+	struct bh_sink_stats st;
+	char line[256];
+	int err, i;
+
+	uv_loop_init(&loop);
+	err = bh_sink_open_from_spec(&loop, spec, &s);
+	if (err) {
+		fprintf(stderr, "open %s: %s\n", spec, strerror(-err));
+		return 1;
+	}
+	for (long n = 0; n < count; n++) {
+		int l = snprintf(line, sizeof(line),
+				 "{\"n\":%ld,\"msg\":\"denied \\\"quoted\\\" caf\xc3\xa9\",\"tab\":\"a\\tb\"}\n", n);
+
+		if (bh_sink_write(s, line, (size_t)l) < 0)
+			fprintf(stderr, "line %ld dropped\n", n);
+		if (n % 64 == 63)
+			run_some(&loop, 1);
+	}
+	for (i = 0; i < 1000; i++) {
+		bh_sink_stats(s, &st);
+		if (!st.queued)
+			break;
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(2000);
+	}
+	bh_sink_stats(s, &st);
+	printf("written=%llu dropped=%llu errors=%llu\n", (unsigned long long)st.written,
+	       (unsigned long long)st.dropped, (unsigned long long)st.errors);
+	bh_sink_close(s, NULL, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	return uv_loop_close(&loop) == 0 && st.dropped == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_specs),
+		cmocka_unit_test(test_file_rotation),
+		cmocka_unit_test(test_unix_syslog),
+		cmocka_unit_test(test_queue_bound),
+		cmocka_unit_test(test_tcp_reconnect),
+	};
+
+	if (argc == 4 && !strcmp(argv[1], "send"))
+		return send_main(argv[2], atol(argv[3]));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
