@@ -6,7 +6,8 @@
 
 #include "agent.h"
 #include "dedup.h"
-#include "logline.h"
+#include "event.h"
+#include "jsonw.h"
 #include "logrx.h"
 #include "netns.h"
 #include "nflog.h"
@@ -82,6 +83,30 @@ static void report_loss(struct reader *r)
 	r->gaps_seen = s->seq_gaps;
 }
 
+/*
+ * Explain the packet with the generation named in its prefix: the table
+ * that logged it was programmed from that generation. When it is no longer
+ * kept, this workload's ruleset has not changed since (it would have been
+ * reprogrammed with a newer generation), so the current one explains it.
+ */
+static int format_line(struct bh_logrx *x, struct reader *r, const struct bh_log_tag *tag,
+		       const struct bh_pkt *p, const struct timeval *ts)
+{
+	const struct bh_gen *g = bh_state_gen_find(&x->a->st, tag->generation);
+	struct bh_event_ctx ctx = { .hostname = x->a->hostname };
+	struct bh_event ev = { .ts = *ts, .tag = tag, .pkt = p };
+
+	if (!g)
+		g = bh_state_current(&x->a->st);
+	if (g) {
+		ctx.inv = g->inv;
+		ev.wl = bh_inventory_find(g->inv, r->ns, r->name);
+		ev.ns = bh_inventory_ns(g->inv, r->ns);
+		ev.comp = g->comp;
+	}
+	return bh_event_format(&x->w, &ctx, &ev);
+}
+
 static int on_event(const struct bh_nflog_event *ev, void *arg)
 {
 	struct reader *r = arg;
@@ -100,8 +125,7 @@ static int on_event(const struct bh_nflog_event *ev, void *arg)
 	if (!bh_dedup_check(&x->dd, &k, uv_now(x->loop)))
 		return 0;
 	bh_jsonw_reset(&x->w);
-	bh_logline_format(&x->w, x->a, r->ns, r->name, &tag, &p, &ev->ts);
-	if (bh_jsonw_err(&x->w) < 0) {
+	if (format_line(x, r, &tag, &p, &ev->ts) < 0) {
 		x->st.write_errors++;
 		return 0;
 	}
