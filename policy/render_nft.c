@@ -275,10 +275,22 @@ char *bh_render_nft(const struct bh_compiled *c, size_t g, const char *wl_name,
 		put_base_chain(f, c, rs, d);
 	for (int d = 0; d < BH_DIR_MAX; d++)
 		put_dir_chains(f, rs, d, o);
-	fputs("}\n", f);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
 	}
+	/* every object above ends with a blank line; the table's brace follows the last one */
+	if (len >= 2 && buf[len - 1] == '\n' && buf[len - 2] == '\n')
+		len--;
+	{
+		char *t = realloc(buf, len + 3);
+
+		if (!t) {
+			free(buf);
+			return NULL;
+		}
+		buf = t;
+	}
+	memcpy(buf + len, "}\n", 3);
 	return buf;
 }
