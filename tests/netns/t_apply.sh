@@ -179,7 +179,7 @@ check_eq "forced apply: identical table" "$(sed 's/packets [0-9]* bytes [0-9]*/C
 	"$(nft_table db | sed 's/packets [0-9]* bytes [0-9]*/C/')"
 
 # ---- a policy change on top of running connections -----------------------------------------
-ns_exec web "$BHPROBE" hold 10.200.0.11 5432 --count 25 --interval-ms 100 --timeout-ms 2000 &
+ip netns exec "$(ns_name web)" "$BHPROBE" hold 10.200.0.11 5432 --count 25 --interval-ms 100 --timeout-ms 2000 &
 hold=$!
 on_exit "kill $hold"
 sleep 0.5
