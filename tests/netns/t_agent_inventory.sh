@@ -66,6 +66,7 @@ check "denied line for web -> db:5432" eventually 5 log_has "$DENY"
 check "denied line names both workloads" log_has "$DENY and .bulkhead.source_workload.name==\"web\" and .bulkhead.destination_workload.name==\"db\" and .bulkhead.destination_workload.labels.app==\"db\""
 check "denied line names the isolating policy" log_has "$DENY and (.bulkhead.isolated_by|index(\"shop/db-from-api\")) != null and .network.transport==\"tcp\" and .network.direction==\"ingress\" and .host.hostname==\"node-t\" and .orchestrator.namespace==\"shop\""
 check "denied line carries @timestamp and a generation" log_has "$DENY and (.\"@timestamp\"|test(\"Z$\")) and .bulkhead.generation>=1"
+diag "denied line: $(jq -c "select($DENY)" "$D/log.json" | head -1)"
 check_eq "one line per attempt (SYN retransmissions folded)" 1 "$(count_lines "$DENY")"
 
 # Policy edit: allow web -> db too (written to a temporary name, then renamed).
