@@ -33,6 +33,8 @@ struct cctx {
 	uint32_t **rule_base;		/* [policy][dir] -> first rule id */
 	struct peer_res **peers;	/* [rule id][peer] */
 	struct bh__ents ents[BH_FAM_MAX];
+	size_t *wl_ns;			/* [workload] -> index into inv->ns */
+	bool *ns_ok;			/* scratch: [namespace] qualifies for a peer */
 };
 
 static int fam_of(const struct bh_addr *a)
@@ -51,25 +53,42 @@ static int resolve_peer(const struct cctx *x, const struct bh_policy *pol,
 			const struct bh_peer *peer, struct peer_res *out)
 {
 	const struct bh_inventory *inv = x->inv;
+	uint32_t *shrunk;
 
+	/* which namespaces qualify: few of them, so decide once per namespace */
+	for (size_t i = 0; i < inv->n_ns; i++)
+		x->ns_ok[i] = peer->has_ns_sel ? bh_selector_matches(&peer->ns_sel, &inv->ns[i].labels)
+					       : !strcmp(inv->ns[i].name, pol->namespace);
 	out->wl = malloc((inv->n_wl ? inv->n_wl : 1) * sizeof(*out->wl));
 	out->n = 0;
 	if (!out->wl)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->n_wl; i++) {
-		const struct bh_workload *w = &inv->wl[i];
-
-		if (peer->has_ns_sel) {
-			const struct bh_namespace *ns = bh_inventory_ns(inv, w->namespace);
-
-			if (!ns || !bh_selector_matches(&peer->ns_sel, &ns->labels))
-				continue;
-		} else if (strcmp(w->namespace, pol->namespace)) {
+		if (x->wl_ns[i] == SIZE_MAX || !x->ns_ok[x->wl_ns[i]])
 			continue;
-		}
-		if (peer->has_pod_sel && !bh_selector_matches(&peer->pod_sel, &w->labels))
+		if (peer->has_pod_sel && !bh_selector_matches(&peer->pod_sel, &inv->wl[i].labels))
 			continue;
 		out->wl[out->n++] = (uint32_t)i;
+	}
+	shrunk = realloc(out->wl, (out->n ? out->n : 1) * sizeof(*out->wl));
+	if (shrunk)
+		out->wl = shrunk;
+	return 0;
+}
+
+/* Namespace index of every workload, for resolve_peer. */
+static int index_namespaces(struct cctx *x)
+{
+	const struct bh_inventory *inv = x->inv;
+
+	x->wl_ns = malloc((inv->n_wl ? inv->n_wl : 1) * sizeof(*x->wl_ns));
+	x->ns_ok = malloc((inv->n_ns ? inv->n_ns : 1) * sizeof(*x->ns_ok));
+	if (!x->wl_ns || !x->ns_ok)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->n_wl; i++) {
+		const struct bh_namespace *ns = bh_inventory_ns(inv, inv->wl[i].namespace);
+
+		x->wl_ns[i] = ns ? (size_t)(ns - inv->ns) : SIZE_MAX;
 	}
 	return 0;
 }
@@ -81,7 +100,7 @@ static int number_rules(struct cctx *x)
 	size_t total = 0, id = 0;
 
 	x->rule_base = calloc(ps->n ? ps->n : 1, sizeof(*x->rule_base));
-	if (!x->rule_base)
+	if (!x->rule_base || index_namespaces(x))
 		return -ENOMEM;
 	for (size_t p = 0; p < ps->n; p++)
 		for (int d = 0; d < BH_DIR_MAX; d++)
@@ -570,6 +589,8 @@ static void cctx_deinit(struct cctx *x)
 	}
 	free(x->ents[0].v);
 	free(x->ents[1].v);
+	free(x->wl_ns);
+	free(x->ns_ok);
 }
 
 int bh_compile(const struct bh_policy_set *pols, const struct bh_inventory *inv,
