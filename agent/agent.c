@@ -465,7 +465,7 @@ int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_con
 		snprintf(a->hostname, sizeof(a->hostname), "%s", cfg->hostname);
 	else if (gethostname(a->hostname, sizeof(a->hostname) - 1))
 		snprintf(a->hostname, sizeof(a->hostname), "localhost");
-	r = bh_out_open(&a->out, cfg->logs, cfg->n_logs, a->hostname, &bad);
+	r = bh_out_open(&a->out, loop, cfg->logs, cfg->n_logs, a->hostname, &bad);
 	if (r < 0) {
 		fprintf(err, "bulkhead agent: --log %s: %s\n", bad ? bad : "?", strerror(-r));
 		return r;
@@ -606,6 +606,7 @@ void bh_agent_stop(struct bh_agent *a)
 		bh_watch_close(&a->watch, watch_closed);
 	if (a->ctl_on)
 		bh_control_close(&a->ctl, control_closed);
+	bh_out_close(&a->out);	/* after the stop line: queued lines are flushed first */
 	for (size_t i = 0; i < 4; i++)
 		if (a->sig[i].loop && !uv_is_closing((uv_handle_t *)&a->sig[i]))
 			uv_close((uv_handle_t *)&a->sig[i], handle_closed);

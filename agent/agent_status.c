@@ -93,7 +93,7 @@ json_t *bh_agent_status(struct bh_agent *a)
 		"namespaces_recreated", (json_int_t)a->rec.ns_recreated,
 		"namespaces_touched_last", (json_int_t)a->cnt.ns_touched_last,
 		"log_lines", (json_int_t)ls.lines,
-		"drops", (json_int_t)(ls.gaps + ls.write_errors),
+		"drops", (json_int_t)(ls.gaps + ls.write_errors + bh_out_dropped(&a->out)),
 		"overruns", (json_int_t)ls.overruns,
 		"log_readers", (json_int_t)ls.readers));
 	json_object_set_new(o, "latency_ms", lat_json(&a->lat));

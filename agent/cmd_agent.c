@@ -41,14 +41,17 @@ int bh_cmd_agent(int argc, char **argv)
 		goto free_cfg;
 	}
 	r = bh_agent_init(&a, &loop, &cfg, stderr);
-	if (r < 0)
+	if (r < 0) {
+		uv_run(&loop, UV_RUN_DEFAULT);	/* sinks opened before the failure close */
 		goto close_loop;
+	}
 	r = bh_agent_start(&a, stderr);
 	if (r < 0)
 		bh_agent_stop(&a);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	rc = r < 0 ? 1 : a.exit_code;
 	bh_agent_deinit(&a);
+	uv_run(&loop, UV_RUN_DEFAULT);
 close_loop:
 	if (uv_loop_close(&loop))
 		fprintf(stderr, "bulkhead agent: handles left open at exit\n");

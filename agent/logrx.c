@@ -303,7 +303,6 @@ int bh_logrx_alloc(uv_loop_t *loop, struct bh_agent *a, struct bh_logrx **out)
 void bh_logrx_stats_get(const struct bh_logrx *x, struct bh_logrx_stats *st)
 {
 	*st = x->st;
-	st->write_errors += x->a->out.errors;
 }
 
 static void summary_closed(uv_handle_t *h)

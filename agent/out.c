@@ -1,28 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "out.h"
+#include "sink.h"
 
-static int dst_open(struct bh_out_dst *d)
-{
-	if (!d->path) {
-		d->fd = STDOUT_FILENO;
-		return 0;
-	}
-	d->fd = open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	return d->fd < 0 ? -errno : 0;
-}
-
-int bh_out_open(struct bh_out *o, char *const *specs, size_t n, const char *hostname,
-		const char **bad)
+int bh_out_open(struct bh_out *o, uv_loop_t *loop, char *const *specs, size_t n,
+		const char *hostname, const char **bad)
 {
 	int r = -ENOMEM;
 
@@ -32,22 +21,13 @@ int bh_out_open(struct bh_out *o, char *const *specs, size_t n, const char *host
 	if (!o->hostname || !o->v)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		struct bh_out_dst *d = &o->v[i];
-
-		d->fd = -1;
-		if (strcmp(specs[i], "-")) {
-			/* "file:PATH" is accepted as an explicit spelling of PATH. */
-			d->path = strdup(!strncmp(specs[i], "file:", 5) ? specs[i] + 5 : specs[i]);
-			if (!d->path)
-				goto fail;
-		}
-		o->n = i + 1;
-		r = dst_open(d);
+		r = bh_sink_open_from_spec(loop, specs[i], &o->v[i]);
 		if (r < 0) {
 			if (bad)
 				*bad = specs[i];
 			goto fail;
 		}
+		o->n = i + 1;
 	}
 	return 0;
 fail:
@@ -60,30 +40,45 @@ int bh_out_reopen(struct bh_out *o)
 	int res = 0;
 
 	for (size_t i = 0; i < o->n; i++) {
-		struct bh_out_dst *d = &o->v[i];
-		int r;
+		int r = bh_sink_reopen(o->v[i]);
 
-		if (!d->path)
-			continue;
-		if (d->fd >= 0)
-			close(d->fd);
-		r = dst_open(d);
 		if (r < 0 && !res)
 			res = r;
 	}
 	return res;
 }
 
+uint64_t bh_out_dropped(const struct bh_out *o)
+{
+	uint64_t d = 0;
+
+	for (size_t i = 0; i < o->n; i++) {
+		struct bh_sink_stats st;
+
+		bh_sink_stats(o->v[i], &st);
+		d += st.dropped;
+	}
+	return d;
+}
+
+static void sink_closed(void *arg)
+{
+	struct bh_out *o = arg;
+
+	o->closing--;
+}
+
 void bh_out_close(struct bh_out *o)
 {
 	for (size_t i = 0; i < o->n; i++) {
-		if (o->v[i].path && o->v[i].fd >= 0)
-			close(o->v[i].fd);
-		free(o->v[i].path);
+		o->closing++;
+		bh_sink_close(o->v[i], sink_closed, o);
 	}
 	free(o->v);
 	free(o->hostname);
-	memset(o, 0, sizeof(*o));
+	o->v = NULL;
+	o->hostname = NULL;
+	o->n = 0;
 }
 
 void bh_out_line(struct bh_out *o, const char *line, size_t len)
@@ -91,12 +86,7 @@ void bh_out_line(struct bh_out *o, const char *line, size_t len)
 	bool any = false;
 
 	for (size_t i = 0; i < o->n; i++) {
-		ssize_t w;
-
-		if (o->v[i].fd < 0)
-			continue;
-		w = write(o->v[i].fd, line, len);
-		if (w == (ssize_t)len)
+		if (!bh_sink_write(o->v[i], line, len))
 			any = true;
 		else
 			o->errors++;
@@ -124,6 +114,10 @@ void bh_out_lifecycle(struct bh_out *o, const char *action, const char *outcome,
 	json_t *line, *ev;
 	char *text;
 
+	if (!o->n) {
+		json_decref(extra);
+		return;
+	}
 	line = json_object();
 	ev = json_pack("{s:s, s:[s], s:[s], s:s}", "kind", "state", "category", "configuration",
 		       "type", "change", "action", action);
@@ -137,10 +131,9 @@ void bh_out_lifecycle(struct bh_out *o, const char *action, const char *outcome,
 	json_object_set_new(line, "host", json_pack("{s:s}", "hostname", o->hostname));
 	if (message)
 		json_object_set_new(line, "message", json_string(message));
-	if (extra) {
+	if (extra)
 		json_object_set(line, "bulkhead", extra);
-	}
-	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = json_dumps(line, JSON_COMPACT);
 	if (text) {
 		size_t len = strlen(text);
 		char *nl = realloc(text, len + 2);

@@ -4,9 +4,9 @@
 
 /*
  * The agent's line output: every JSON line (denied connections and
- * lifecycle events) goes to each configured destination. A spec is "-"
- * (stdout) or a file path (opened O_APPEND, so whole lines from one
- * write() never interleave; reopened on SIGHUP/SIGUSR1 for log rotation).
+ * lifecycle events) goes to each configured sink (agent/sink.h specs: "-",
+ * a file path, "syslog", "syslog+udp:host:port", ...). Sinks queue
+ * without blocking the loop; file sinks are reopened on SIGHUP/SIGUSR1.
  * Lifecycle lines share the ECS shape of the denied-connection lines:
  *   {"@timestamp":..., "event":{"kind":"state","category":["configuration"],
  *    "action":"ready","outcome":"success"}, "host":{"hostname":...},
@@ -16,25 +16,30 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <uv.h>
 
-struct bh_out_dst {
-	char *path;	/* NULL: stdout */
-	int fd;
-};
+struct bh_sink;
 
 struct bh_out {
-	struct bh_out_dst *v;
+	struct bh_sink **v;
 	size_t n;
 	char *hostname;
-	uint64_t lines;		/* lines written (to at least one destination) */
-	uint64_t errors;	/* failed or short writes */
+	uint64_t lines;		/* lines queued to at least one sink */
+	uint64_t errors;	/* lines a sink dropped at write time */
+	unsigned int closing;	/* sinks still closing */
 };
 
-/* Open every spec. 0, or a negative errno naming nothing opened (err gets the bad spec). */
-int bh_out_open(struct bh_out *o, char *const *specs, size_t n, const char *hostname,
-		const char **bad);
-/* Close and reopen file destinations (rotation). 0 or the first -errno. */
+/*
+ * Open every spec on loop. 0, or a negative errno (*bad names the spec;
+ * sinks already opened are closing: run the loop to finish).
+ */
+int bh_out_open(struct bh_out *o, uv_loop_t *loop, char *const *specs, size_t n,
+		const char *hostname, const char **bad);
+/* Reopen file sinks (rotation), reconnect TCP ones. 0 or the first -errno. */
 int bh_out_reopen(struct bh_out *o);
+/* Dropped lines summed over the sinks (queue full, write errors). */
+uint64_t bh_out_dropped(const struct bh_out *o);
+/* Close every sink (asynchronously: run the loop afterwards). Idempotent. */
 void bh_out_close(struct bh_out *o);
 
 /* Write one complete line (must end with '\n') to every destination. */
