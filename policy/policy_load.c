@@ -388,30 +388,65 @@ static int policy_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-/* Two policies with one namespace/name: the later one is an error naming the first. */
-static void check_duplicates(struct loader *l)
+static int dup_cmp(const void *a, const void *b, void *arg)
+{
+	const struct bh_policy *v = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = policy_cmp(&v[x], &v[y]);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/*
+ * Two policies with one namespace/name: each later one is an error naming
+ * the first. Indices sorted by (namespace, name, load order) put every
+ * group together with its original first. 0 or -ENOMEM.
+ */
+static int check_duplicates(struct loader *l)
 {
 	struct bh_policy_set *s = l->set;
+	size_t *idx, *orig_of, first = 0;
 
-	for (size_t i = 1; i < s->n; i++) {
-		for (size_t j = 0; j < i; j++) {
-			const struct bh_loc *first = &l->name_at[j];
-
-			if (strcmp(s->v[i].name, s->v[j].name) || strcmp(s->v[i].namespace, s->v[j].namespace))
-				continue;
-			bh_diag_add(l->diag, &l->name_at[i],
-				    "metadata.name: policy \"%s/%s\" is already defined at %s:%u:%u",
-				    s->v[i].namespace, s->v[i].name, first->file, first->line, first->col);
-			break;
-		}
+	if (s->n < 2)
+		return 0;
+	idx = malloc(s->n * sizeof(*idx));
+	orig_of = malloc(s->n * sizeof(*orig_of));
+	if (!idx || !orig_of) {
+		free(idx);
+		free(orig_of);
+		return -ENOMEM;
 	}
+	for (size_t i = 0; i < s->n; i++) {
+		idx[i] = i;
+		orig_of[i] = i;
+	}
+	qsort_r(idx, s->n, sizeof(*idx), dup_cmp, s->v);
+	for (size_t i = 1; i < s->n; i++) {
+		if (policy_cmp(&s->v[idx[first]], &s->v[idx[i]]))
+			first = i;
+		else
+			orig_of[idx[i]] = idx[first];
+	}
+	/* reported in load order, like every other problem */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct bh_loc *orig = &l->name_at[orig_of[i]];
+
+		if (orig_of[i] == i)
+			continue;
+		bh_diag_add(l->diag, &l->name_at[i],
+			    "metadata.name: policy \"%s/%s\" is already defined at %s:%u:%u",
+			    s->v[i].namespace, s->v[i].name, orig->file, orig->line, orig->col);
+	}
+	free(idx);
+	free(orig_of);
+	return 0;
 }
 
 static int finish(struct loader *l, size_t diag_before, int err, struct bh_policy_set **out)
 {
 	*out = NULL;
 	if (!err)
-		check_duplicates(l);
+		err = check_duplicates(l);
 	free(l->name_at);
 	if (!err && bh_diag_count(l->diag) != diag_before)
 		err = l->io_err ? l->io_err : -EINVAL;

@@ -523,6 +523,40 @@ static void test_load_paths(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* Thousands of policies: loading stays fast, duplicates found without pairwise scans. */
+static void test_many_policies(void **state)
+{
+	const size_t n = 3000;
+	size_t cap = n * 200, len = 0;
+	char *buf = malloc(cap);
+	struct bh_policy_set *s;
+	struct bh_diag d;
+
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+					"---\n" HDR "metadata: {name: p%zu, namespace: ns%zu}\n"
+					"spec: {podSelector: {matchLabels: {app: a%zu}}}\n",
+					i, i % 20, i);
+	s = load_ok(buf);
+	assert_int_equal(s->n, n);
+	for (size_t i = 1; i < n; i++)
+		assert_true(strcmp(s->v[i - 1].namespace, s->v[i].namespace) < 0 ||
+			    (!strcmp(s->v[i - 1].namespace, s->v[i].namespace) &&
+			     strcmp(s->v[i - 1].name, s->v[i].name) < 0));
+	bh_policy_set_free(s);
+
+	/* the same document once more at the end */
+	len += (size_t)snprintf(buf + len, cap - len,
+				"---\n" HDR "metadata: {name: p7, namespace: ns7}\nspec: {podSelector: {}}\n");
+	bh_diag_init(&d);
+	assert_int_equal(bh_policy_set_load_buf("p.yaml", buf, len, &d, &s), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].loc.line, n * 5 + 4);
+	assert_string_equal(d.v[0].msg, "metadata.name: policy \"ns7/p7\" is already defined at p.yaml:39:18");
+	bh_diag_deinit(&d);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_errors_policy_types),
 		cmocka_unit_test(test_duplicate_policy),
 		cmocka_unit_test(test_load_paths),
+		cmocka_unit_test(test_many_policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
