@@ -38,7 +38,8 @@ struct apply {
 static void apply_usage(FILE *f)
 {
 	fprintf(f, "Usage: bulkhead apply --inventory FILE --policies DIR|FILE [--policies ...]\n"
-		   "                      [--dry-run] [--force] [--log-group N] [--generation N]\n\n"
+		   "                      [--dry-run] [--force] [--log-group N] [--log-rate N]\n"
+		   "                      [--log-burst N] [--generation N]\n\n"
 		   "Compile the policies for every workload of the inventory and program\n"
 		   "table inet " BH_TABLE " in each workload's network namespace, one atomic\n"
 		   "transaction per namespace. Workloads no policy isolates get no table.\n"
@@ -46,11 +47,14 @@ static void apply_usage(FILE *f)
 		   "  --dry-run       let the kernel validate every transaction, commit none\n"
 		   "  --force         reprogram namespaces whose table is already up to date\n"
 		   "  --log-group N   NFLOG group of the log statements (default %d)\n"
+		   "  --log-rate N    log lines per second per workload and direction,\n"
+		   "                  0 = unlimited (default %d)\n"
+		   "  --log-burst N   burst of the log limit (default %d)\n"
 		   "  --generation N  generation in the log prefixes (default: a digest of\n"
 		   "                  the namespace's ruleset, so applying again changes nothing)\n\n"
 		   "Exit status: 0 every namespace enforced, 1 invalid input or a namespace\n"
 		   "not enforced (the others are still programmed), 2 usage error.\n",
-		   BH_LOG_GROUP);
+		   BH_LOG_GROUP, BH_LOG_RATE, BH_LOG_BURST);
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -76,6 +80,8 @@ static int parse_args(struct apply *a, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "log-group", required_argument, NULL, 'g' },
 		{ "generation", required_argument, NULL, 'G' },
+		{ "log-rate", required_argument, NULL, 'r' },
+		{ "log-burst", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,6 +114,18 @@ static int parse_args(struct apply *a, int argc, char **argv)
 				return 2;
 			}
 			a->opts.log_group = (uint16_t)v;
+			break;
+		case 'r':
+		case 'b':
+			if (parse_u64(optarg, UINT32_MAX, &v)) {
+				fprintf(stderr, "bulkhead apply: bad --log-%s '%s'\n",
+					opt == 'r' ? "rate" : "burst", optarg);
+				return 2;
+			}
+			if (opt == 'r')
+				a->opts.log_rate = (uint32_t)v;
+			else
+				a->opts.log_burst = (uint32_t)v;
 			break;
 		case 'G':
 			if (parse_u64(optarg, UINT64_MAX, &v)) {

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The libnftnl builder and the text renderer must produce the same kernel
+# objects: for every workload, `nft -f` of `bulkhead compile --workload`
+# in one namespace and `bulkhead apply` in another give identical
+# `nft -j list table inet bulkhead` (handles aside; set contents, comments
+# and log prefixes included) and identical expressions as nft decodes them.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
+need_tools
+T=$(mktemp -d /tmp/bh-match.XXXXXX)
+on_exit "rm -rf $T"
+mkdir "$T/pol"
+ip netns add "$NSP-text" || { nok "scratch namespace"; exit 1; }
+on_exit "ip netns del $NSP-text"
+
+names=(db web api mon audited logall quiet wide big)
+for n in "${names[@]}"; do
+	ip netns add "$NSP-$n" || { nok "namespace $n"; exit 1; }
+	on_exit "ip netns del $NSP-$n"
+done
+
+# a workload with many peers: 300 addresses (none adjacent, so no ranges merge)
+{
+	echo "namespaces: [{name: shop, labels: {team: shop}}, {name: ops, labels: {team: ops}}]"
+	echo "workloads:"
+	echo "  - {name: db, namespace: shop, labels: {app: db}, netns: $(ns_path db), ips: [10.200.0.11, 'fd00:200::11'], ports: [{name: pg, port: 5432}]}"
+	echo "  - {name: web, namespace: shop, labels: {app: web}, netns: $(ns_path web), ips: [10.200.0.12, 'fd00:200::12']}"
+	echo "  - {name: api, namespace: shop, labels: {app: api}, netns: $(ns_path api), ips: [10.200.0.13], ports: [{name: http, port: 8080}, {name: dns, port: 53, protocol: UDP}]}"
+	echo "  - {name: mon, namespace: ops, labels: {app: mon}, netns: $(ns_path mon), ips: [10.200.0.14, 'fd00:200::14']}"
+	echo "  - {name: audited, namespace: shop, labels: {app: audited}, netns: $(ns_path audited), ips: [10.200.0.15]}"
+	echo "  - {name: logall, namespace: shop, labels: {app: logall}, netns: $(ns_path logall), ips: [10.200.0.16]}"
+	echo "  - {name: quiet, namespace: shop, labels: {app: quiet}, netns: $(ns_path quiet), ips: [10.200.0.17]}"
+	echo "  - {name: wide, namespace: shop, labels: {app: wide}, netns: $(ns_path wide), ips: [10.200.0.18]}"
+	echo "  - {name: big, namespace: shop, labels: {app: big}, netns: $(ns_path big), ips: [10.200.0.19]}"
+	for ((i = 0; i < 300; i++)); do
+		echo "  - {name: peer$i, namespace: ops, labels: {role: peer}, ips: [10.201.$((i / 100)).$((i % 100 * 2 + 1))]}"
+	done
+} >"$T/inv.yaml"
+
+cat >"$T/pol/p.yaml" <<'EOF2'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-a-rather-long-policy-name-to-make-the-comment-longer-than-the-limit, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}, {namespaceSelector: {matchLabels: {team: ops}}, podSelector: {matchLabels: {app: mon}}}]
+      ports: [{port: pg}, {port: 9000, endPort: 9100}, {port: 5353, protocol: UDP}]
+    - from: [{ipBlock: {cidr: 192.168.0.0/16, except: [192.168.1.0/24, 192.168.7.7/32]}}, {ipBlock: {cidr: 'fd00:300::/48'}}]
+  egress:
+    - to: [{podSelector: {matchLabels: {app: api}}}]
+      ports: [{port: http}, {port: dns, protocol: UDP}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-another-long-policy-name-so-that-the-isolators-do-not-fit, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-open, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress: [{}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: audit-only, namespace: shop, annotations: {bulkhead.io/mode: audit}}
+spec:
+  podSelector: {matchLabels: {app: audited}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 80}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: log-all, namespace: shop, annotations: {bulkhead.io/log: all}}
+spec:
+  podSelector: {matchLabels: {app: logall}}
+  ingress: [{from: [{namespaceSelector: {}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: log-all-audit, namespace: shop, annotations: {bulkhead.io/log: all, bulkhead.io/mode: audit}}
+spec:
+  podSelector: {matchLabels: {app: logall}}
+  policyTypes: [Egress]
+  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: no-log, namespace: shop, annotations: {bulkhead.io/log: none}}
+spec:
+  podSelector: {matchLabels: {app: quiet}}
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: wide, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: wide}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}, {ipBlock: {cidr: '::/0'}}], ports: [{port: 1, endPort: 65535}, {protocol: UDP}]}]
+  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/1}}, {ipBlock: {cidr: 128.0.0.0/1, except: [255.255.255.255/32]}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: big, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: big}}
+  ingress:
+    - from: [{namespaceSelector: {matchLabels: {team: ops}}, podSelector: {matchLabels: {role: peer}}}]
+      ports: [{port: 80}, {port: 443}, {port: 8000, endPort: 8080}, {port: 53, protocol: UDP}]
+EOF2
+
+out=$("$BULKHEAD" apply --generation 7 --inventory "$T/inv.yaml" --policies "$T/pol" 2>&1)
+check_eq "apply exits 0" 0 "$?"
+diag "$(grep -v '^ops/peer' <<<"$out")"
+
+# nft_norm NS: JSON listing without handles, one object a line
+nft_norm() {
+	ip netns exec "$1" nft -j list table inet bulkhead | python3 -c '
+import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for v in o.values():
+        if isinstance(v, dict):
+            v.pop("handle", None)
+    if "metainfo" not in o:
+        print(json.dumps(o, sort_keys=True))'
+}
+
+for n in "${names[@]}"; do
+	w=shop/$n
+	[ "$n" = mon ] && w=ops/mon
+	ip netns exec "$NSP-text" nft flush ruleset
+	if ! "$BULKHEAD" compile --generation 7 --inventory "$T/inv.yaml" --policies "$T/pol" \
+		--workload "$w" >"$T/$n.nft" 2>"$T/$n.err"; then
+		nok "$w: bulkhead compile"
+		diag "$(cat "$T/$n.err")"
+		continue
+	fi
+	if ! grep -q 'jump ' "$T/$n.nft"; then
+		# unisolated: apply removes the table, the text still has base chains
+		check_eq "$w: unisolated, apply left no table" "" \
+			"$(ip netns exec "$NSP-$n" nft list table inet bulkhead 2>/dev/null)"
+		continue
+	fi
+	if ! ip netns exec "$NSP-text" nft -f "$T/$n.nft" 2>"$T/$n.nfterr"; then
+		nok "$w: nft -f of the compiled text"
+		diag "$(head -5 "$T/$n.nfterr")"
+		continue
+	fi
+	nft_norm "$NSP-text" >"$T/$n.text.json"
+	nft_norm "$NSP-$n" >"$T/$n.built.json"
+	if diff -u "$T/$n.text.json" "$T/$n.built.json" >"$T/$n.diff"; then
+		ok "$w: nft -j list identical ($(wc -l <"$T/$n.built.json") objects)"
+	else
+		nok "$w: nft -j list differs"
+		diag "$(head -20 "$T/$n.diff")"
+	fi
+	# the expressions as nft decodes them from the kernel (registers, lengths)
+	ip netns exec "$NSP-text" nft --debug=netlink list table inet bulkhead 2>&1 |
+		sed 's/handle [0-9]*//' >"$T/$n.text.nl"
+	ip netns exec "$NSP-$n" nft --debug=netlink list table inet bulkhead 2>&1 |
+		sed 's/handle [0-9]*//' >"$T/$n.built.nl"
+	check "$w: netlink expressions identical" cmp -s "$T/$n.text.nl" "$T/$n.built.nl"
+done
+# non-default log options reach both the same way
+ip netns exec "$NSP-text" nft flush ruleset
+"$BULKHEAD" compile --generation 9 --log-group 7 --log-rate 0 --inventory "$T/inv.yaml" \
+	--policies "$T/pol" --workload shop/db | ip netns exec "$NSP-text" nft -f -
+"$BULKHEAD" apply --generation 9 --log-group 7 --log-rate 0 --inventory "$T/inv.yaml" \
+	--policies "$T/pol" >/dev/null 2>&1
+check_eq "log options: identical listings" "$(nft_norm "$NSP-text")" "$(nft_norm "$NSP-db")"
+check "log options: no limit, group 7" bash -c "ip netns exec $NSP-db nft list chain inet bulkhead ingress | grep -q 'log prefix \"bh/9/i/d\" group 7\$'"
+check "a comment was cut to the limit" grep -q 'comment ".*\.\.\."' "$T/db.nft"
+check "the big table has more than 1000 set elements" \
+	bash -c "[ \$(grep -cE ' \\. (tcp|udp) \\. ' '$T/big.nft') -gt 1000 ]"
