@@ -29,10 +29,16 @@ static const struct kind_info {
 	const char *type;
 	const char *outcome;
 	const char *verdict;	/* in the reason sentence */
+	const char *event;	/* the whole "event" value, spelled once */
 } kinds[] = {
-	{ 'd', "denied", "denied", "failure", "denied" },
-	{ 'w', "would-deny", "allowed", "success", "would be denied (audit mode)" },
-	{ 'a', "allowed", "allowed", "success", "allowed" },
+#define EVENT_OBJ(type, action, outcome) \
+	"{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"connection\",\"" type "\"]," \
+	"\"action\":\"" action "\",\"outcome\":\"" outcome "\"}"
+	{ 'd', "denied", "denied", "failure", "denied", EVENT_OBJ("denied", "denied", "failure") },
+	{ 'w', "would-deny", "allowed", "success", "would be denied (audit mode)",
+	  EVENT_OBJ("allowed", "would-deny", "success") },
+	{ 'a', "allowed", "allowed", "success", "allowed", EVENT_OBJ("allowed", "allowed", "success") },
+#undef EVENT_OBJ
 };
 
 static const struct kind_info *kind_of(char k)
@@ -50,19 +56,40 @@ struct sbuf {
 	size_t len, cap;
 };
 
-static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct sbuf *b, const char *fmt, ...)
+/* Appends n bytes, cutting at the end of the buffer (one byte kept for NUL). */
+static inline void sb_mem(struct sbuf *b, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
+	if (b->len + n >= b->cap)
+		n = b->cap - 1 - b->len;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
 
-	if (b->len + 1 >= b->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len = b->len + (size_t)n < b->cap ? b->len + (size_t)n : b->cap - 1;
+static inline void sb_str(struct sbuf *b, const char *s)
+{
+	sb_mem(b, s, strlen(s));
+}
+
+#define SB_LIT(b, lit) sb_mem((b), lit, sizeof(lit) - 1)
+
+static void sb_u64(struct sbuf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_mem(b, tmp + n, sizeof(tmp) - n);
+}
+
+static void sb_nsname(struct sbuf *b, const char *ns, const char *name)
+{
+	sb_str(b, ns);
+	SB_LIT(b, "/");
+	sb_str(b, name);
 }
 
 /* "ns/name (k=v,k2=v2)" or the bare address when the end is unknown. */
@@ -71,15 +98,22 @@ static void sb_end(struct sbuf *b, const struct bh_workload *w, const struct bh_
 	char ip[64];
 
 	if (!w) {
-		sb_add(b, "%s", bh_addr_format(a, ip, sizeof(ip)));
+		sb_str(b, bh_addr_format(a, ip, sizeof(ip)));
 		return;
 	}
-	sb_add(b, "%s/%s", w->namespace, w->name);
+	sb_nsname(b, w->namespace, w->name);
 	if (w->labels.n) {
-		sb_add(b, " (");
-		for (size_t i = 0; i < w->labels.n && i < 8; i++)
-			sb_add(b, "%s%s=%s", i ? "," : "", w->labels.v[i].key, w->labels.v[i].value);
-		sb_add(b, "%s)", w->labels.n > 8 ? ",..." : "");
+		SB_LIT(b, " (");
+		for (size_t i = 0; i < w->labels.n && i < 8; i++) {
+			if (i)
+				SB_LIT(b, ",");
+			sb_str(b, w->labels.v[i].key);
+			SB_LIT(b, "=");
+			sb_str(b, w->labels.v[i].value);
+		}
+		if (w->labels.n > 8)
+			SB_LIT(b, ",...");
+		SB_LIT(b, ")");
 	}
 }
 
@@ -131,10 +165,12 @@ static void put_isolators(struct bh_jsonw *w, const struct bh_compiled *c, const
 			continue;
 		if (array) {
 			b.len = 0;
-			sb_add(&b, "%s/%s", p->namespace, p->name);
+			sb_nsname(&b, p->namespace, p->name);
 			bh_jsonw_strn(w, buf, b.len);
 		} else {
-			sb_add(&b, "%s%s/%s", b.len ? "," : "", p->namespace, p->name);
+			if (b.len)
+				SB_LIT(&b, ",");
+			sb_nsname(&b, p->namespace, p->name);
 		}
 	}
 	if (array)
@@ -148,8 +184,11 @@ static void sb_isolators(struct sbuf *b, const struct bh_compiled *c, const stru
 	for (size_t i = 0; i < v->n_isolated_by; i++) {
 		const struct bh_policy *p = policy_at(c, v->isolated_by[i]);
 
-		if (p)
-			sb_add(b, "%s%s/%s", i ? ", " : "", p->namespace, p->name);
+		if (!p)
+			continue;
+		if (i)
+			SB_LIT(b, ", ");
+		sb_nsname(b, p->namespace, p->name);
 	}
 }
 
@@ -160,9 +199,12 @@ static void put_workload(struct bh_jsonw *w, const char *key, const struct bh_wo
 	if (!wl)
 		return;
 	bh_jsonw_kv_obj_begin(w, key);
-	bh_jsonw_kv_str(w, "namespace", wl->namespace);
-	bh_jsonw_kv_str(w, "name", wl->name);
-	bh_jsonw_kv_obj_begin(w, "labels");
+	BH_JSONW_KEY(w, "namespace");
+	bh_jsonw_str(w, wl->namespace);
+	BH_JSONW_KEY(w, "name");
+	bh_jsonw_str(w, wl->name);
+	BH_JSONW_KEY(w, "labels");
+	bh_jsonw_obj_begin(w);
 	for (size_t i = 0; i < wl->labels.n; i++)
 		bh_jsonw_kv_str(w, wl->labels.v[i].key, wl->labels.v[i].value);
 	bh_jsonw_obj_end(w);
@@ -173,41 +215,46 @@ static void put_endpoint(struct bh_jsonw *w, const char *key, const struct bh_ad
 			 bool has_port, uint16_t port)
 {
 	bh_jsonw_kv_obj_begin(w, key);
-	bh_jsonw_key(w, "ip");
+	BH_JSONW_KEY(w, "ip");
 	bh_jsonw_addr(w, a);
-	if (has_port)
-		bh_jsonw_kv_uint(w, "port", port);
+	if (has_port) {
+		BH_JSONW_KEY(w, "port");
+		bh_jsonw_uint(w, port);
+	}
 	bh_jsonw_obj_end(w);
 }
 
 static void put_kind_event(struct bh_jsonw *w, const struct kind_info *k)
 {
-	bh_jsonw_kv_obj_begin(w, "event");
-	bh_jsonw_kv_str(w, "kind", "event");
-	bh_jsonw_kv_arr_begin(w, "category");
-	bh_jsonw_str(w, "network");
-	bh_jsonw_arr_end(w);
-	bh_jsonw_kv_arr_begin(w, "type");
-	bh_jsonw_str(w, "connection");
-	bh_jsonw_str(w, k->type);
-	bh_jsonw_arr_end(w);
-	bh_jsonw_kv_str(w, "action", k->action);
-	bh_jsonw_kv_str(w, "outcome", k->outcome);
-	bh_jsonw_obj_end(w);
+	BH_JSONW_KEY(w, "event");
+	bh_jsonw_val_raw(w, k->event, strlen(k->event));
 }
 
 static void put_network(struct bh_jsonw *w, const struct bh_pkt *p, unsigned int dir)
 {
-	char num[4];
+	char num[8];
+	struct sbuf b = { num, 0, sizeof(num) };
 	const char *t = bh_pkt_proto_name(p->proto);
 
-	bh_jsonw_kv_obj_begin(w, "network");
-	if (t)
-		bh_jsonw_kv_str(w, "transport", t);
-	bh_jsonw_kv_str(w, "type", p->family == AF_INET6 ? "ipv6" : "ipv4");
-	bh_jsonw_kv_str(w, "direction", dir_name[dir]);
-	snprintf(num, sizeof(num), "%u", p->proto);
-	bh_jsonw_kv_str(w, "iana_number", num);
+	BH_JSONW_KEY(w, "network");
+	bh_jsonw_obj_begin(w);
+	if (t) {
+		BH_JSONW_KEY(w, "transport");
+		bh_jsonw_str(w, t);
+	}
+	BH_JSONW_KEY(w, "type");
+	if (p->family == AF_INET6)
+		BH_JSONW_LIT(w, "ipv6");
+	else
+		BH_JSONW_LIT(w, "ipv4");
+	BH_JSONW_KEY(w, "direction");
+	if (dir == BH_EGRESS)
+		BH_JSONW_LIT(w, "egress");
+	else
+		BH_JSONW_LIT(w, "ingress");
+	sb_u64(&b, p->proto);
+	BH_JSONW_KEY(w, "iana_number");
+	bh_jsonw_strn(w, num, b.len);
 	bh_jsonw_obj_end(w);
 }
 
@@ -216,14 +263,22 @@ static void sb_service(struct sbuf *b, const struct bh_pkt *p)
 {
 	const char *t = bh_pkt_proto_name(p->proto);
 
-	if (p->has_ports)
-		sb_add(b, "%u/%s", p->dport, t ? t : "?");
-	else if (p->has_icmp)
-		sb_add(b, "%s type %u code %u", t, p->icmp_type, p->icmp_code);
-	else if (t)
-		sb_add(b, "%s", t);
-	else
-		sb_add(b, "protocol %u", p->proto);
+	if (p->has_ports) {
+		sb_u64(b, p->dport);
+		SB_LIT(b, "/");
+		sb_str(b, t ? t : "?");
+	} else if (p->has_icmp) {
+		sb_str(b, t);
+		SB_LIT(b, " type ");
+		sb_u64(b, p->icmp_type);
+		SB_LIT(b, " code ");
+		sb_u64(b, p->icmp_code);
+	} else if (t) {
+		sb_str(b, t);
+	} else {
+		SB_LIT(b, "protocol ");
+		sb_u64(b, p->proto);
+	}
 }
 
 int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const struct bh_event *ev)
@@ -256,7 +311,7 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	}
 
 	bh_jsonw_obj_begin(w);
-	bh_jsonw_key(w, "@timestamp");
+	BH_JSONW_KEY(w, "@timestamp");
 	bh_jsonw_time(w, ev->ts.tv_sec, (uint32_t)ev->ts.tv_usec);
 	put_kind_event(w, k);
 	put_network(w, p, dir);
@@ -264,7 +319,8 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	put_endpoint(w, "destination", &p->dst, p->has_ports, p->dport);
 
 	/* rule: which policy said no (or yes) */
-	bh_jsonw_kv_obj_begin(w, "rule");
+	BH_JSONW_KEY(w, "rule");
+	bh_jsonw_obj_begin(w);
 	if (k->kind == 'a') {
 		const struct bh_policy *pol = NULL;
 
@@ -272,31 +328,40 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 			const struct bh_rule_ref *r = &ev->comp->rules[rule];
 
 			pol = policy_at(ev->comp, r->policy);
-			if (pol)
-				sb_add(&rn, "%s/%s#%s[%" PRIu32 "]", pol->namespace, pol->name,
-				       dir_name[r->dir < BH_DIR_MAX ? r->dir : 0], r->rule);
+			if (pol) {
+				sb_nsname(&rn, pol->namespace, pol->name);
+				SB_LIT(&rn, "#");
+				sb_str(&rn, dir_name[r->dir < BH_DIR_MAX ? r->dir : 0]);
+				SB_LIT(&rn, "[");
+				sb_u64(&rn, r->rule);
+				SB_LIT(&rn, "]");
+			}
 		}
-		bh_jsonw_kv_str(w, "name", rn.len ? rname : "allowed");
+		BH_JSONW_KEY(w, "name");
+		bh_jsonw_str(w, rn.len ? rname : "allowed");
 		if (pol) {
 			char rset[300];
 			struct sbuf b = { rset, 0, sizeof(rset) };
 
-			sb_add(&b, "%s/%s", pol->namespace, pol->name);
+			sb_nsname(&b, pol->namespace, pol->name);
 			bh_jsonw_key(w, "ruleset");
 			bh_jsonw_strn(w, rset, b.len);
 		}
 	} else {
-		bh_jsonw_kv_str(w, "name", "default-deny");
+		BH_JSONW_KEY(w, "name");
+		BH_JSONW_LIT(w, "default-deny");
 		if (iso) {
-			bh_jsonw_key(w, "ruleset");
+			BH_JSONW_KEY(w, "ruleset");
 			put_isolators(w, ev->comp, iso, false);
 		}
 	}
 	bh_jsonw_obj_end(w);
 
 	if (ev->wl) {
-		bh_jsonw_kv_obj_begin(w, "orchestrator");
-		bh_jsonw_kv_str(w, "namespace", ev->wl->namespace);
+		BH_JSONW_KEY(w, "orchestrator");
+		bh_jsonw_obj_begin(w);
+		BH_JSONW_KEY(w, "namespace");
+		bh_jsonw_str(w, ev->wl->namespace);
 		bh_jsonw_obj_end(w);
 		if (ev->wl->container_id || ev->wl->container_name || ev->wl->image) {
 			bh_jsonw_kv_obj_begin(w, "container");
@@ -313,26 +378,24 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 		}
 	}
 	if (ctx->hostname) {
-		bh_jsonw_kv_obj_begin(w, "host");
-		bh_jsonw_kv_str(w, "hostname", ctx->hostname);
+		BH_JSONW_KEY(w, "host");
+		bh_jsonw_obj_begin(w);
+		BH_JSONW_KEY(w, "hostname");
+		bh_jsonw_str(w, ctx->hostname);
 		bh_jsonw_obj_end(w);
 	}
 
 	/* bulkhead: identities, isolation, and the sentence */
-	bh_jsonw_kv_obj_begin(w, "bulkhead");
+	BH_JSONW_KEY(w, "bulkhead");
+	bh_jsonw_obj_begin(w);
 	put_workload(w, "source_workload", src_wl);
 	put_workload(w, "destination_workload", dst_wl);
-	if (ev->ns && ev->ns->labels.n) {
-		bh_jsonw_kv_obj_begin(w, "namespace_labels");
-		for (size_t i = 0; i < ev->ns->labels.n; i++)
-			bh_jsonw_kv_str(w, ev->ns->labels.v[i].key, ev->ns->labels.v[i].value);
-		bh_jsonw_obj_end(w);
-	}
 	if (iso) {
-		bh_jsonw_key(w, "isolated_by");
+		BH_JSONW_KEY(w, "isolated_by");
 		put_isolators(w, ev->comp, iso, true);
 	}
-	bh_jsonw_kv_uint(w, "generation", ev->tag->generation);
+	BH_JSONW_KEY(w, "generation");
+	bh_jsonw_uint(w, ev->tag->generation);
 	if (p->has_icmp) {
 		bh_jsonw_kv_obj_begin(w, "icmp");
 		bh_jsonw_kv_uint(w, "type", p->icmp_type);
@@ -345,26 +408,35 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 		bh_jsonw_kv_uint(w, "tcp_flags", p->tcp_flags);
 
 	sb_end(&rs, src_wl, &p->src);
-	sb_add(&rs, " tried ");
+	SB_LIT(&rs, " tried ");
 	sb_end(&rs, dst_wl, &p->dst);
-	sb_add(&rs, " on ");
+	SB_LIT(&rs, " on ");
 	sb_service(&rs, p);
-	sb_add(&rs, ": %s", k->verdict);
+	SB_LIT(&rs, ": ");
+	sb_str(&rs, k->verdict);
 	if (k->kind == 'a') {
-		if (rule != BH_RULE_NONE && rn.len)
-			sb_add(&rs, " by %s", rname);
+		if (rule != BH_RULE_NONE && rn.len) {
+			SB_LIT(&rs, " by ");
+			sb_mem(&rs, rname, rn.len);
+		}
 	} else if (!ev->comp) {
-		sb_add(&rs, " (policy generation %" PRIu64 " is no longer known)", ev->tag->generation);
+		SB_LIT(&rs, " (policy generation ");
+		sb_u64(&rs, ev->tag->generation);
+		SB_LIT(&rs, " is no longer known)");
 	} else if (iso && iso->n_isolated_by) {
-		sb_add(&rs, ", ");
+		SB_LIT(&rs, ", ");
 		if (ev->wl)
-			sb_add(&rs, "%s/%s", ev->wl->namespace, ev->wl->name);
-		sb_add(&rs, " is isolated for %s by ", dir_name[dir]);
+			sb_nsname(&rs, ev->wl->namespace, ev->wl->name);
+		SB_LIT(&rs, " is isolated for ");
+		sb_str(&rs, dir_name[dir]);
+		SB_LIT(&rs, " by ");
 		sb_isolators(&rs, ev->comp, iso);
-		sb_add(&rs, iso->n_isolated_by > 1 ? ", none of which allows this peer and port" :
-			      ", which allows no such peer");
+		if (iso->n_isolated_by > 1)
+			SB_LIT(&rs, ", none of which allows this peer and port");
+		else
+			SB_LIT(&rs, ", which allows no such peer");
 	}
-	bh_jsonw_key(w, "reason");
+	BH_JSONW_KEY(w, "reason");
 	bh_jsonw_strn(w, reason, rs.len);
 	bh_jsonw_obj_end(w);
 	bh_jsonw_obj_end(w);

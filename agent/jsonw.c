@@ -47,7 +47,7 @@ void bh_jsonw_reset(struct bh_jsonw *w)
 	w->comma = false;
 }
 
-static bool grow(struct bh_jsonw *w, size_t need)
+bool bh__jsonw_grow(struct bh_jsonw *w, size_t need)
 {
 	size_t cap = w->cap ? w->cap : BH_JSONW_MIN_CAP;
 	char *nb;
@@ -76,7 +76,7 @@ static inline bool reserve(struct bh_jsonw *w, size_t n)
 {
 	if (__builtin_expect(w->cap - w->len >= n && !w->err, 1))
 		return true;
-	return grow(w, n);
+	return bh__jsonw_grow(w, n);
 }
 
 static inline void put(struct bh_jsonw *w, const char *s, size_t n)
@@ -108,15 +108,13 @@ void bh_jsonw_raw(struct bh_jsonw *w, const char *s, size_t n)
 
 void bh_jsonw_obj_begin(struct bh_jsonw *w)
 {
-	sep(w);
-	putc_(w, '{');
-	w->comma = false;
+	bh__jsonw_piece(w, "{", 1, false);
 }
 
 void bh_jsonw_obj_end(struct bh_jsonw *w)
 {
-	putc_(w, '}');
-	w->comma = true;
+	w->comma = false;
+	bh__jsonw_piece(w, "}", 1, true);
 }
 
 void bh_jsonw_arr_begin(struct bh_jsonw *w)
@@ -157,6 +155,30 @@ static size_t utf8_valid(const uint8_t *s, size_t n)
 	return 0;
 }
 
+/*
+ * Index of the first byte at or after i that is not plain ASCII to copy as
+ * is (control, '"', '\\', >= 0x80), eight bytes at a time.
+ */
+static inline size_t plain_run(const uint8_t *s, size_t i, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+
+	while (i + 8 <= n) {
+		uint64_t x, q, b;
+
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		/* high bit set in a byte lane when that byte is < 0x20, '"', '\\' or >= 0x80 */
+		if (((x - ones * 0x20) | (q - ones) | (b - ones) | x) & highs)
+			break;
+		i += 8;
+	}
+	while (i < n && !esc_class[s[i]])
+		i++;
+	return i;
+}
+
 static void put_escaped(struct bh_jsonw *w, const char *str, size_t n)
 {
 	const uint8_t *s = (const uint8_t *)str;
@@ -173,10 +195,8 @@ static void put_escaped(struct bh_jsonw *w, const char *str, size_t n)
 
 	*o++ = '"';
 	while (i < n) {
-		size_t run = i;
+		size_t run = plain_run(s, i, n);
 
-		while (run < n && !esc_class[s[run]])
-			run++;
 		if (run > i) {
 			memcpy(o, s + i, run - i);
 			o += run - i;

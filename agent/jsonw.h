@@ -63,6 +63,45 @@ void bh_jsonw_time(struct bh_jsonw *w, int64_t sec, uint32_t usec);
 /* Appends raw bytes as they are (caller guarantees valid JSON). */
 void bh_jsonw_raw(struct bh_jsonw *w, const char *s, size_t n);
 
+/*
+ * Literal pieces that need no escaping, spelled at compile time:
+ * BH_JSONW_KEY(w, "name") writes "name": and BH_JSONW_LIT(w, "text")
+ * writes the value "text", both with a single copy.
+ */
+/* Internal: grows the buffer for n more bytes; false (and the sticky error) on failure. */
+bool bh__jsonw_grow(struct bh_jsonw *w, size_t n);
+
+static inline bool bh__jsonw_room(struct bh_jsonw *w, size_t n)
+{
+	if (__builtin_expect(w->cap - w->len >= n && !w->err, 1))
+		return true;
+	return bh__jsonw_grow(w, n);
+}
+
+/* Inline so that literal pieces become a few stores rather than a call and a memcpy. */
+static inline void bh__jsonw_piece(struct bh_jsonw *w, const char *s, size_t n, bool comma_after)
+{
+	if (!bh__jsonw_room(w, n + 1))
+		return;
+	if (w->comma)
+		w->buf[w->len++] = ',';
+	__builtin_memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->comma = comma_after;
+}
+
+static inline void bh_jsonw_key_raw(struct bh_jsonw *w, const char *quoted_colon, size_t n)
+{
+	bh__jsonw_piece(w, quoted_colon, n, false);
+}
+
+static inline void bh_jsonw_val_raw(struct bh_jsonw *w, const char *json, size_t n)
+{
+	bh__jsonw_piece(w, json, n, true);
+}
+#define BH_JSONW_KEY(w, lit) bh_jsonw_key_raw((w), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
+#define BH_JSONW_LIT(w, lit) bh_jsonw_val_raw((w), "\"" lit "\"", sizeof("\"" lit "\"") - 1)
+
 /* key + value shorthands */
 void bh_jsonw_kv_str(struct bh_jsonw *w, const char *key, const char *s);
 void bh_jsonw_kv_int(struct bh_jsonw *w, const char *key, int64_t v);

@@ -4,7 +4,7 @@
  * struct nflog_data per message and calls through two callback layers;
  * parsing the attributes straight into a table here avoids both and lets
  * one receive buffer, allocated at open, serve every read (no allocation
- * per event). Measured with bench/nflog_bench: see bench/nflog.sh.
+ * per event). libmnl it is: bench/nflog.sh measures the whole path.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,20 +21,25 @@
 #include "nflog.h"
 
 /*
- * Defaults, measured with bench/nflog.sh (UDP flood, 2 cores):
+ * Defaults, measured with bench/nflog.sh (UDP flood over veth, 2 cores):
  * - copy_range 256: IPv6 with a few extension headers plus a TCP header
  *   fit; the rest of the packet is of no use to the log and costs copies.
- * - qthreshold 64 and nlbufsiz 64 KiB: 64 events of ~400 bytes fit one
- *   message, so a flood costs one recv per 64 events; going from 16 to 64
- *   halved the CPU per event, going beyond brought nothing measurable.
+ * - qthreshold 64: one recv per 64 events under load. The whole pipeline
+ *   (read, decode, enrich, JSON, file) then costs ~2 us of CPU per event.
+ * - nlbufsiz 16 KiB: what the socket buffer is charged is the size of the
+ *   kernel's message buffer, not what is in it. 64 small-packet events are
+ *   ~10 KiB, so 16 KiB messages hold four times as many events per byte of
+ *   receive buffer as 64 KiB ones. With 64 KiB the reader lost 20-45% of a
+ *   ~220k/s flood whenever the (shared) machine delayed it; with 16 KiB it
+ *   lost nothing at 50k, 100k and ~165k events/s offered.
  * - timeout 1 (10 ms): a lone denied SYN reaches the log within 10 ms
  *   instead of the kernel's 1 s default; at low rates this costs one
  *   wake-up per event, which is cheap at those rates.
- * - rcvbuf 8 MiB: absorbs ~170 ms of a 100k events/s burst while the loop
- *   is busy elsewhere (each 64 KiB message charges ~68 KiB of truesize).
+ * - rcvbuf 8 MiB: ~480 messages of 64 events, ~0.3 s of 100k events/s
+ *   while the loop is busy elsewhere; memory is only used during a backlog.
  */
 #define BH_NFLOG_COPY_RANGE 256
-#define BH_NFLOG_NLBUFSIZ 65536
+#define BH_NFLOG_NLBUFSIZ 16384
 #define BH_NFLOG_QTHRESH 64
 #define BH_NFLOG_TIMEOUT_CS 1
 #define BH_NFLOG_RCVBUF (8 << 20)

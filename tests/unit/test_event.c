@@ -208,7 +208,6 @@ static void test_denied_ingress(void **state)
 	assert_string_equal(str(j, "bulkhead.source_workload.labels.app"), "web");
 	assert_string_equal(str(j, "bulkhead.destination_workload.namespace"), "shop");
 	assert_string_equal(str(j, "bulkhead.destination_workload.labels.app"), "db");
-	assert_string_equal(str(j, "bulkhead.namespace_labels.team"), "shop");
 	assert_string_equal(str(j, "bulkhead.generation"), "7");
 	json_t *iso = json_object_get(json_object_get(j, "bulkhead"), "isolated_by");
 	assert_int_equal(json_array_size(iso), 1);
