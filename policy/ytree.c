@@ -190,6 +190,11 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 		goto oom;
 	memcpy(n->str, ev->data.scalar.value, n->len);
 	n->str[n->len] = '\0';
+	/* a "\0" escape would silently cut every C string we make of it */
+	if (memchr(n->str, '\0', n->len)) {
+		problem(b, &ev->start_mark, "NUL characters are not allowed in strings");
+		n->len = strlen(n->str);
+	}
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	if (ev->data.scalar.tag) {
 		n->tag = strdup((const char *)ev->data.scalar.tag);

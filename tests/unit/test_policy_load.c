@@ -351,6 +351,14 @@ static void test_errors_yaml(void **state)
 		   (const char *const[]){
 			   "5:16: YAML anchors and aliases are not supported",
 			   NULL });
+	load_fails(HDR "metadata: {name: \"a\\0b\"}\nspec: {podSelector: {}}\n",
+		   (const char *const[]){
+			   "3:18: NUL characters are not allowed in strings",
+			   NULL });
+	load_fails("a: b\n\xff\n",
+		   (const char *const[]){
+			   "0:0: invalid YAML: invalid leading UTF-8 octet (at byte 5)",
+			   NULL });
 	load_fails(HDR "metadata: {name: [a\n",
 		   (const char *const[]){
 			   "4:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at "
