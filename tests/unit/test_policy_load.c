@@ -355,6 +355,15 @@ static void test_errors_yaml(void **state)
 		   (const char *const[]){
 			   "3:18: NUL characters are not allowed in strings",
 			   NULL });
+	{
+		char deep[200];
+
+		memset(deep, '[', 100);
+		memset(deep + 100, ']', 99);
+		deep[199] = '\0';
+		deep[198] = '\n';
+		load_fails(deep, (const char *const[]){ "1:65: nesting deeper than 64 levels", NULL });
+	}
 	load_fails("a: b\n\xff\n",
 		   (const char *const[]){
 			   "0:0: invalid YAML: invalid leading UTF-8 octet (at byte 5)",
