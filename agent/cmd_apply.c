@@ -348,7 +348,7 @@ static int load(struct apply *a)
 int bh_cmd_apply(int argc, char **argv)
 {
 	struct apply a = { 0 };
-	size_t n_ok = 0, n_bad = 0;
+	size_t n_ok = 0, n_bad = 0, n_skipped = 0;
 	int rc;
 
 	bh_emit_opts_default(&a.opts);
@@ -379,8 +379,9 @@ int bh_cmd_apply(int argc, char **argv)
 		const char *verb = "";
 		char err[512] = "", dirs[96];
 
+		/* peers known only by address: they count for the others' rules */
 		if (!w->netns) {
-			printf("%s/%s: skipped (no netns)\n", w->namespace, w->name);
+			n_skipped++;
 			continue;
 		}
 		if (!a.failed[i] && program(&a, w, a.c->wl_group[i], err, sizeof(err), &verb) < 0)
@@ -399,6 +400,8 @@ int bh_cmd_apply(int argc, char **argv)
 			printf("%s/%s: %s in %s\n", w->namespace, w->name, verb, w->netns);
 		n_ok++;
 	}
+	if (n_skipped)
+		printf("%zu workloads without a netns: not programmed, used as peers\n", n_skipped);
 	fflush(stdout);
 	if (n_bad)
 		fprintf(stderr, "bulkhead apply: %zu of %zu namespaces not enforced\n", n_bad,
