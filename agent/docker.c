@@ -21,15 +21,12 @@
  * libcurl forbids calling multi functions from its callbacks, and a user
  * callback may close the source, so curl callbacks only record what
  * happened; process() acts on it after curl_multi_socket_action returns.
- */
-#include <errno.h>
+ */#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
-#include "docker.h"
+#include "docker_int.h"
 
 #define API "http://localhost/v1.41"
 /* filters={"type":["container","network"],"event":["start","die","destroy","rename","connect","disconnect"]} */
@@ -39,72 +36,6 @@
 #define BODY_MAX (16u << 20)	/* a list of thousands of containers stays well below */
 #define LINE_MAX_LEN (1u << 20)
 #define MAX_CONNS 8		/* one is the event stream */
-
-enum req_kind { REQ_EVENTS, REQ_LIST, REQ_INSPECT };
-enum state { ST_DOWN, ST_CONNECTING, ST_LISTING, ST_SYNCING, ST_LIVE };
-
-struct req {
-	struct bh_docker *d;
-	CURL *easy;
-	enum req_kind kind;
-	char *buf;
-	size_t len, cap;
-	char *id;			/* REQ_INSPECT */
-	struct req *next;
-	char err[CURL_ERROR_SIZE];
-};
-
-struct sock {
-	uv_poll_t poll;
-	struct bh_docker *d;
-	curl_socket_t fd;
-	struct sock *next, **pprev;
-};
-
-struct entry {
-	char *id;
-	struct bh_workload wl;		/* as last reported (UPSERT) */
-	bool reported;
-	bool inflight;			/* an inspect is running */
-	bool need;			/* an inspect is wanted */
-	bool sync_wait;			/* listed: the sync waits for its inspect */
-	bool noted;			/* SKIP or ERROR reported with note[] */
-	char note[256];
-	unsigned int seen_gen;		/* cycle in which it was last seen running */
-	bool has_stamp;
-	struct bh_docker_stamp stamp;	/* earliest unreported cause */
-	char action[32];
-};
-
-struct bh_docker {
-	uv_loop_t *loop;
-	bh_docker_cb cb;
-	void *arg;
-	char *socket_path;
-	unsigned int backoff_min, backoff_max, backoff, req_timeout;
-	CURLM *multi;
-	uv_timer_t curl_timer;
-	uv_timer_t retry;
-	struct sock *socks;
-	struct req *reqs;
-	enum state state;
-	bool events_up;			/* event stream headers arrived */
-	bool lost_reported;
-	unsigned int gen;
-	size_t sync_pending;
-	size_t n_need;
-	uint64_t list_ns;
-	struct entry **ents;
-	size_t n_ents, cap_ents;
-	char *line;			/* partial event line */
-	size_t line_len, line_cap;
-	struct bh_docker_stamp stamp;	/* of the current callback */
-	int depth;			/* nesting of loop callbacks */
-	bool closing, torn_down;
-	int pending_closes;
-	void (*done)(void *arg);
-	void *done_arg;
-};
 
 static const char *const ev_names[] = {
 	[BH_DOCKER_UPSERT] = "upsert", [BH_DOCKER_REMOVE] = "remove",
@@ -122,109 +53,11 @@ const struct bh_docker_stamp *bh_docker_stamp_get(const struct bh_docker *d)
 	return &d->stamp;
 }
 
-static void go_down(struct bh_docker *d, const char *why);
-
-/* ---- reporting ------------------------------------------------------------------- */
-
-static void emit(struct bh_docker *d, struct entry *e, enum bh_docker_ev ev,
-		 const struct bh_workload *wl, const char *msg)
-{
-	if (d->closing)
-		return;
-	if (e && e->has_stamp) {
-		d->stamp = e->stamp;
-		d->stamp.action = e->action;
-	} else {
-		d->stamp.recv_ns = d->state == ST_SYNCING ? d->list_ns : uv_hrtime();
-		d->stamp.time_nano = 0;
-		d->stamp.action = d->state == ST_SYNCING ? "list" : "";
-	}
-	d->cb(d->arg, ev, wl, msg);
-}
-
-/* ---- known containers -------------------------------------------------------------- */
-
-static struct entry *entry_find(struct bh_docker *d, const char *id, size_t *idx)
-{
-	for (size_t i = 0; i < d->n_ents; i++) {
-		if (!strcmp(d->ents[i]->id, id)) {
-			if (idx)
-				*idx = i;
-			return d->ents[i];
-		}
-	}
-	return NULL;
-}
-
-static struct entry *entry_get(struct bh_docker *d, const char *id)
-{
-	struct entry *e = entry_find(d, id, NULL), **v;
-
-	if (e)
-		return e;
-	if (d->n_ents == d->cap_ents) {
-		size_t cap = d->cap_ents ? 2 * d->cap_ents : 16;
-
-		v = realloc(d->ents, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		d->ents = v;
-		d->cap_ents = cap;
-	}
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->id = strdup(id))) {
-		free(e);
-		return NULL;
-	}
-	d->ents[d->n_ents++] = e;
-	return e;
-}
-
-static void entry_free(struct entry *e)
-{
-	bh_docker_workload_deinit(&e->wl);
-	free(e->id);
-	free(e);
-}
-
-/* Forget e when nothing refers to it any more. */
-static void entry_maybe_drop(struct bh_docker *d, struct entry *e)
-{
-	size_t i;
-
-	if (e->reported || e->noted || e->inflight || e->need || e->sync_wait ||
-	    !entry_find(d, e->id, &i))
-		return;
-	d->ents[i] = d->ents[--d->n_ents];
-	entry_free(e);
-}
-
-/* Ask for a fresh inspect of id; the stamp says what caused it. 0 or -ENOMEM. */
-static int entry_want(struct bh_docker *d, const char *id, uint64_t recv_ns, int64_t tn,
-		      const char *action)
-{
-	struct entry *e = entry_get(d, id);
-
-	if (!e)
-		return -ENOMEM;
-	if (!e->has_stamp) {
-		e->has_stamp = true;
-		e->stamp.recv_ns = recv_ns;
-		e->stamp.time_nano = tn;
-		snprintf(e->action, sizeof(e->action), "%s", action);
-	}
-	if (!e->need) {
-		e->need = true;
-		d->n_need++;
-	}
-	return 0;
-}
-
 /* ---- requests ---------------------------------------------------------------------- */
 
 static size_t body_write(char *p, size_t size, size_t nmemb, void *userdata)
 {
-	struct req *r = userdata;
+	struct bh_docker__req *r = userdata;
 	size_t n = size * nmemb;
 
 	if (r->len + n + 1 > r->cap) {
@@ -250,13 +83,13 @@ static int event_line(struct bh_docker *d, const char *line, size_t len, uint64_
 
 	if (!len || bh_docker_event_parse_buf(line, len, &ev) || !ev.id[0])
 		return 0;
-	return entry_want(d, ev.id, now, ev.time_nano, ev.action);
+	return bh_docker__entry_want(d, ev.id, now, ev.time_nano, ev.action);
 }
 
 /* The event stream: newline-delimited JSON objects. */
 static size_t events_write(char *p, size_t size, size_t nmemb, void *userdata)
 {
-	struct req *r = userdata;
+	struct bh_docker__req *r = userdata;
 	struct bh_docker *d = r->d;
 	size_t n = size * nmemb;
 	uint64_t now = uv_hrtime();
@@ -285,7 +118,7 @@ static size_t events_write(char *p, size_t size, size_t nmemb, void *userdata)
 /* The daemon flushes the headers of /events as soon as it has subscribed us. */
 static size_t events_header(char *p, size_t size, size_t nmemb, void *userdata)
 {
-	struct req *r = userdata;
+	struct bh_docker__req *r = userdata;
 	size_t n = size * nmemb;
 	long code = 0;
 
@@ -297,7 +130,7 @@ static size_t events_header(char *p, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-static void req_free(struct req *r)
+static void req_free(struct bh_docker__req *r)
 {
 	if (!r)
 		return;
@@ -308,9 +141,9 @@ static void req_free(struct req *r)
 	free(r);
 }
 
-static void req_unlink(struct bh_docker *d, struct req *r)
+static void req_unlink(struct bh_docker *d, struct bh_docker__req *r)
 {
-	for (struct req **pp = &d->reqs; *pp; pp = &(*pp)->next) {
+	for (struct bh_docker__req **pp = &d->reqs; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
 			*pp = r->next;
 			return;
@@ -318,9 +151,9 @@ static void req_unlink(struct bh_docker *d, struct req *r)
 	}
 }
 
-static int req_start(struct bh_docker *d, enum req_kind kind, const char *id)
+static int req_start(struct bh_docker *d, enum bh_docker__kind kind, const char *id)
 {
-	struct req *r = calloc(1, sizeof(*r));
+	struct bh_docker__req *r = calloc(1, sizeof(*r));
 	char url[256];
 	CURL *c;
 
@@ -369,7 +202,7 @@ fail:
 
 static void reqs_abort(struct bh_docker *d)
 {
-	struct req *r;
+	struct bh_docker__req *r;
 
 	while ((r = d->reqs)) {
 		d->reqs = r->next;
@@ -378,141 +211,7 @@ static void reqs_abort(struct bh_docker *d)
 	}
 }
 
-/* ---- the cycle ----------------------------------------------------------------------- */
-
-static void sync_finish(struct bh_docker *d)
-{
-	for (size_t i = 0; i < d->n_ents && !d->closing; i++) {
-		struct entry *e = d->ents[i];
-
-		if (e->reported && e->seen_gen != d->gen && !e->inflight && !e->need) {
-			e->reported = false;
-			e->has_stamp = false;
-			emit(d, e, BH_DOCKER_REMOVE, &e->wl, "gone while the daemon was away");
-			bh_docker_workload_deinit(&e->wl);
-		}
-	}
-	for (size_t i = d->n_ents; i-- > 0;) {
-		if (d->ents[i]->seen_gen != d->gen)
-			d->ents[i]->noted = false;
-		entry_maybe_drop(d, d->ents[i]);
-	}
-	d->state = ST_LIVE;
-	d->lost_reported = false;
-	d->backoff = d->backoff_min;
-	emit(d, NULL, BH_DOCKER_SYNCED, NULL, NULL);
-}
-
-static void list_done(struct bh_docker *d, struct req *r)
-{
-	char **ids = NULL;
-	size_t n = 0;
-	int err = bh_docker_list_parse_buf(r->buf ? r->buf : "", r->len, &ids, &n);
-
-	d->list_ns = uv_hrtime();
-	for (size_t i = 0; !err && i < n; i++) {
-		struct entry *e;
-
-		err = entry_want(d, ids[i], d->list_ns, 0, "list");
-		if (!err && (e = entry_find(d, ids[i], NULL))) {
-			e->seen_gen = d->gen;
-			if (!e->sync_wait) {
-				e->sync_wait = true;
-				d->sync_pending++;
-			}
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-	if (err) {
-		go_down(d, err == -ENOMEM ? "out of memory" : "GET /containers/json: invalid JSON");
-		return;
-	}
-	d->state = ST_SYNCING;
-	if (!d->sync_pending)
-		sync_finish(d);
-}
-
-/* Report what an inspect found about e; wl is consumed. */
-static void inspect_report(struct bh_docker *d, struct entry *e, int map, struct bh_workload *wl,
-			   const char *why)
-{
-	/* a resync reports every running container, changed or not */
-	bool force = e->sync_wait;
-
-	if (map == BH_DOCKER_MAP_OK) {
-		if (e->reported && (strcmp(e->wl.namespace, wl->namespace) ||
-				    strcmp(e->wl.name, wl->name)))
-			emit(d, e, BH_DOCKER_REMOVE, &e->wl, "renamed");
-		e->seen_gen = d->gen;
-		if (!e->reported || force || !bh_docker_workload_equal(&e->wl, wl))
-			emit(d, e, BH_DOCKER_UPSERT, wl, NULL);
-		bh_docker_workload_deinit(&e->wl);
-		e->wl = *wl;
-		memset(wl, 0, sizeof(*wl));
-		e->reported = true;
-		e->noted = false;
-		e->has_stamp = false;
-		return;
-	}
-	if (e->reported) {
-		emit(d, e, BH_DOCKER_REMOVE, &e->wl, map == BH_DOCKER_MAP_STOPPED ? "stopped" : why);
-		bh_docker_workload_deinit(&e->wl);
-		e->reported = false;
-	}
-	/* the same SKIP or ERROR once per container (and again on a resync) */
-	if ((map == BH_DOCKER_MAP_SKIP || map == BH_DOCKER_MAP_ERROR) &&
-	    (force || !e->noted || strcmp(e->note, why))) {
-		emit(d, e, map == BH_DOCKER_MAP_SKIP ? BH_DOCKER_SKIP : BH_DOCKER_ERROR, wl, why);
-		snprintf(e->note, sizeof(e->note), "%s", why);
-		e->noted = true;
-	} else if (map == BH_DOCKER_MAP_STOPPED) {
-		e->noted = false;
-	}
-	e->has_stamp = false;
-	bh_docker_workload_deinit(wl);
-}
-
-static void inspect_done(struct bh_docker *d, struct req *r, long code)
-{
-	struct entry *e = entry_find(d, r->id, NULL);
-	struct bh_workload wl = { 0 };
-	char why[256] = "", msg[320];
-	bool finish = false;
-	int map;
-
-	if (!e)
-		return;
-	e->inflight = false;
-	if (code == 404) {
-		inspect_report(d, e, BH_DOCKER_MAP_STOPPED, &wl, "removed");
-	} else if (code != 200) {
-		snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: HTTP %ld", r->id, code);
-		emit(d, e, BH_DOCKER_ERROR, NULL, msg);
-	} else {
-		map = bh_docker_inspect_parse_buf(r->buf ? r->buf : "", r->len, &wl, why, sizeof(why));
-		if (map == -ENOMEM) {
-			go_down(d, "out of memory");
-			return;
-		}
-		if (map < 0) {
-			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: invalid JSON", r->id);
-			emit(d, e, BH_DOCKER_ERROR, NULL, msg);
-		} else {
-			inspect_report(d, e, map, &wl, why);
-		}
-	}
-	if (e->sync_wait && !e->need) {
-		e->sync_wait = false;
-		finish = --d->sync_pending == 0 && d->state == ST_SYNCING;
-	}
-	entry_maybe_drop(d, e);	/* e may be gone from here on */
-	if (finish)
-		sync_finish(d);
-}
-
-static void req_done(struct bh_docker *d, struct req *r, CURLcode res)
+static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res)
 {
 	long code = 0;
 	char why[CURL_ERROR_SIZE + 64];
@@ -529,24 +228,24 @@ static void req_done(struct bh_docker *d, struct req *r, CURLcode res)
 			snprintf(why, sizeof(why), "%s: HTTP %ld", what, code);
 		else
 			snprintf(why, sizeof(why), "%s: the daemon closed the stream", what);
-		go_down(d, why);
+		bh_docker__go_down(d, why);
 		return;
 	}
 	if (r->kind == REQ_LIST)
-		list_done(d, r);
+		bh_docker__list_done(d, r);
 	else
-		inspect_done(d, r, code);
+		bh_docker__inspect_done(d, r, code);
 }
 
 static void start_inspects(struct bh_docker *d)
 {
 	for (size_t i = 0; i < d->n_ents && d->n_need; i++) {
-		struct entry *e = d->ents[i];
+		struct bh_docker__entry *e = d->ents[i];
 
 		if (!e->need || e->inflight)
 			continue;
 		if (req_start(d, REQ_INSPECT, e->id)) {
-			go_down(d, "out of memory");
+			bh_docker__go_down(d, "out of memory");
 			return;
 		}
 		e->need = false;
@@ -562,7 +261,7 @@ static void process(struct bh_docker *d)
 	int left;
 
 	while (!d->closing && (m = curl_multi_info_read(d->multi, &left))) {
-		struct req *r = NULL;
+		struct bh_docker__req *r = NULL;
 		CURL *easy = m->easy_handle;
 		CURLcode res = m->data.result;
 
@@ -579,7 +278,7 @@ static void process(struct bh_docker *d)
 	if (d->state == ST_CONNECTING && d->events_up) {
 		d->state = ST_LISTING;
 		if (req_start(d, REQ_LIST, NULL)) {
-			go_down(d, "out of memory");
+			bh_docker__go_down(d, "out of memory");
 			return;
 		}
 	}
@@ -594,7 +293,7 @@ static void connect_start(struct bh_docker *d)
 	d->line_len = 0;
 	d->state = ST_CONNECTING;
 	if (req_start(d, REQ_EVENTS, NULL))
-		go_down(d, "out of memory");
+		bh_docker__go_down(d, "out of memory");
 }
 
 static void on_retry(uv_timer_t *t)
@@ -609,7 +308,7 @@ static void on_retry(uv_timer_t *t)
 		bh_docker_close(d, d->done, d->done_arg);
 }
 
-static void go_down(struct bh_docker *d, const char *why)
+void bh_docker__go_down(struct bh_docker *d, const char *why)
 {
 	char msg[CURL_ERROR_SIZE + 160];
 
@@ -618,16 +317,16 @@ static void go_down(struct bh_docker *d, const char *why)
 	d->sync_pending = 0;
 	d->n_need = 0;
 	for (size_t i = d->n_ents; i-- > 0;) {
-		struct entry *e = d->ents[i];
+		struct bh_docker__entry *e = d->ents[i];
 
 		e->inflight = e->need = e->sync_wait = e->has_stamp = false;
-		entry_maybe_drop(d, e);
+		bh_docker__entry_maybe_drop(d, e);
 	}
 	if (!d->lost_reported) {
 		d->lost_reported = true;
 		snprintf(msg, sizeof(msg), "%s (%s); retrying every %u..%u ms", why, d->socket_path,
 			 d->backoff_min, d->backoff_max);
-		emit(d, NULL, BH_DOCKER_LOST, NULL, msg);
+		bh_docker__emit(d, NULL, BH_DOCKER_LOST, NULL, msg);
 	}
 	if (d->closing)
 		return;
@@ -641,7 +340,7 @@ static void on_handle_closed(uv_handle_t *h);
 
 static void on_poll(uv_poll_t *p, int status, int events)
 {
-	struct sock *s = p->data;
+	struct bh_docker__sock *s = p->data;
 	struct bh_docker *d = s->d;
 	int flags = 0, running;
 
@@ -659,7 +358,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		bh_docker_close(d, d->done, d->done_arg);
 }
 
-static void sock_close(struct bh_docker *d, struct sock *s)
+static void sock_close(struct bh_docker *d, struct bh_docker__sock *s)
 {
 	uv_poll_stop(&s->poll);
 	*s->pprev = s->next;
@@ -672,7 +371,7 @@ static void sock_close(struct bh_docker *d, struct sock *s)
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	struct bh_docker *d = userp;
-	struct sock *s = socketp;
+	struct bh_docker__sock *s = socketp;
 	int ev = 0;
 
 	if (what == CURL_POLL_REMOVE) {
@@ -741,7 +440,7 @@ static void finalize(struct bh_docker *d)
 	void *arg = d->done_arg;
 
 	for (size_t i = 0; i < d->n_ents; i++)
-		entry_free(d->ents[i]);
+		bh_docker__entry_free(d->ents[i]);
 	free(d->ents);
 	free(d->line);
 	free(d->socket_path);
@@ -755,7 +454,7 @@ static void on_handle_closed(uv_handle_t *h)
 	struct bh_docker *d;
 
 	if (h->type == UV_POLL) {
-		struct sock *s = h->data;
+		struct bh_docker__sock *s = h->data;
 
 		d = s->d;
 		free(s);
@@ -840,7 +539,7 @@ void bh_docker_close(struct bh_docker *d, void (*done)(void *arg), void *arg)
 	d->multi = NULL;
 	d->torn_down = true;
 	while (d->socks) {
-		struct sock *s = d->socks;
+		struct bh_docker__sock *s = d->socks;
 
 		sock_close(d, s);
 	}

@@ -89,7 +89,7 @@ SEEN=$(jq -r .seen_time_nano <<<"$API")
 diag "docker run took $(((T1 - T0) / 1000000)) ms; start of 'docker run' to upsert line: $(((SEEN - T0) / 1000000)) ms"
 diag "first docker event ($(jq -r .action <<<"$API")) to upsert line: $((($(jq -r '.seen_time_nano - .docker_time_nano' <<<"$API")) / 1000000)) ms"
 START=$(docker inspect -f '{{.State.StartedAt}}' api)
-diag "container StartedAt $START"
+diag "container StartedAt (runtime started the process) to upsert line: $(((SEEN - $(date -d "$START" +%s%N)) / 1000000)) ms"
 
 # ---- network connect / disconnect -------------------------------------------------
 docker network connect bhsrc2 api
