@@ -18,6 +18,7 @@
 struct inv_ip {
 	struct bh_addr addr;
 	size_t wl, order;
+	size_t item;		/* position in the workload's `ips` list */
 	struct bh_loc loc;
 };
 
@@ -191,7 +192,7 @@ static int wl_ip(struct bh_dctx *c, const struct bh_ynode *item, size_t idx, voi
 		st->ips = v;
 		st->ips_cap = cap;
 	}
-	st->ips[st->n_ips] = (struct inv_ip){ a, st->cur_idx, st->n_ips,
+	st->ips[st->n_ips] = (struct inv_ip){ a, st->cur_idx, st->n_ips, idx,
 					      { c->file, item->line, item->col } };
 	st->n_ips++;
 	w->ips[w->n_ips++] = a;
@@ -366,8 +367,10 @@ static void check_ips(struct bh_dctx *c, struct inv_state *st)
 		}
 		orig = &st->ips[first];
 		w = &st->inv->wl[orig->wl];
-		bh_diag_add(c->diag, &dup->loc, "address %s already belongs to workload %s/%s (%s:%u:%u)",
-			    bh_addr_format(&dup->addr, buf, sizeof(buf)), w->namespace, w->name ? w->name : "?",
+		bh_diag_add(c->diag, &dup->loc,
+			    "workloads[%zu].ips[%zu]: address %s already belongs to workload %s/%s (%s:%u:%u)",
+			    dup->wl, dup->item, bh_addr_format(&dup->addr, buf, sizeof(buf)), w->namespace,
+			    w->name ? w->name : "?",
 			    orig->loc.file, orig->loc.line, orig->loc.col);
 		c->errors++;
 	}
@@ -409,8 +412,9 @@ static int check_names(struct bh_dctx *c, struct inv_state *st)
 			continue;
 		}
 		a = idx[first];
-		bh_diag_add(c->diag, &st->wl_at[b], "workload \"%s/%s\" is already defined at %s:%u:%u",
-			    inv->wl[b].namespace, inv->wl[b].name, st->wl_at[a].file, st->wl_at[a].line,
+		bh_diag_add(c->diag, &st->wl_at[b],
+			    "workloads[%zu].name: workload \"%s/%s\" is already defined at %s:%u:%u",
+			    b, inv->wl[b].namespace, inv->wl[b].name, st->wl_at[a].file, st->wl_at[a].line,
 			    st->wl_at[a].col);
 		c->errors++;
 	}

@@ -185,8 +185,8 @@ static void test_errors(void **state)
 			   "11:41: workloads[0].ports[2].protocol: unsupported protocol \"ICMP\" "
 			   "(expected TCP, UDP or SCTP)",
 			   "12:9: workloads[0].ports[3].name: required field is missing",
-			   "13:11: workload \"a/w\" is already defined at inv.yaml:5:11",
-			   "15:11: address 10.0.0.1 already belongs to workload a/w (inv.yaml:7:11)",
+			   "13:11: workloads[1].name: workload \"a/w\" is already defined at inv.yaml:5:11",
+			   "15:11: workloads[1].ips[0]: address 10.0.0.1 already belongs to workload a/w (inv.yaml:7:11)",
 			   "17:12: workloads[2].netns: expected a string, got a mapping",
 			   "18:5: workloads[2].ip: unknown field (did you mean \"ips\"?)",
 			   "19:1: extra: unknown field",
