@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Datapath cost: new TCP connections per second from one namespace to
+# another (connect, echo one byte, close; bhprobe connect-loop) while the
+# server's ingress allows N peer x port entries, for N = 10, 1,000 and
+# 10,000: with no rules at all, with bulkhead's table (the entries are
+# set elements: one lookup whatever N), and with the same entries as a
+# linear chain of one rule per entry in front of the same conntrack
+# shortcut. The connecting client's entry sits in the middle of the list.
+# Median of RUNS runs of COUNT connections.
+#   BULKHEAD=./bulkhead BH_TOOLS=build/tools bash bench/datapath.sh [COUNT] [RUNS]
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+: "${BULKHEAD:=$ROOT/bulkhead}" "${BH_TOOLS:=$ROOT/build/tools}"
+PROBE=$BH_TOOLS/bhprobe
+COUNT=${1:-3000}
+RUNS=${2:-5}
+[ -x "$PROBE" ] || { echo "missing $PROBE (make tools)" >&2; exit 1; }
+P=bhd$$
+S=$P-srv C=$P-cli
+T=$(mktemp -d /tmp/bh-bench-dp.XXXXXX)
+SPID=
+cleanup() {
+	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null
+	ip netns del "$S" 2>/dev/null
+	ip netns del "$C" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ip netns add "$S" && ip netns add "$C" || exit 1
+ip -n "$S" link add s0 type veth peer name c0 netns "$C"
+ip -n "$S" addr add 10.99.255.1/16 dev s0
+ip -n "$S" link set s0 up
+ip -n "$S" link set lo up
+ip -n "$C" link set c0 up
+ip -n "$C" link set lo up
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# sample: conns/s of one connect-loop (after a short warm-up)
+sample() {
+	ip netns exec "$C" "$PROBE" connect-loop 10.99.255.1 "$PORT" --count 200 >/dev/null || return 1
+	ip netns exec "$C" "$PROBE" connect-loop 10.99.255.1 "$PORT" --count "$COUNT" |
+		awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "conns/s") print $i }'
+}
+
+# setup N: P peers x M ports, the client in the middle
+setup() {
+	local n=$1 np nm i j
+	case $n in
+	10) np=10 nm=1 ;;
+	1000) np=100 nm=10 ;;
+	10000) np=100 nm=100 ;;
+	esac
+	CLIENT=10.99.0.$((2 * (np / 2) + 1))
+	PORT=$((2000 + 2 * (nm / 2)))
+	ip -n "$C" addr flush dev c0
+	ip -n "$C" addr add "$CLIENT/16" dev c0
+	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+	ip netns exec "$S" "$PROBE" serve tcp "$PORT" --max-seconds 1800 &
+	SPID=$!
+	ip netns exec "$S" "$PROBE" wait-listen tcp "$PORT" --timeout-ms 3000 || return 1
+	mkdir -p "$T/pol$n"
+	{
+		echo "workloads:"
+		echo "  - {name: srv, namespace: bench, labels: {app: srv}, netns: /run/netns/$S, ips: [10.99.255.1]}"
+	} >"$T/inv.yaml"
+	{
+		echo "apiVersion: networking.k8s.io/v1"
+		echo "kind: NetworkPolicy"
+		echo "metadata: {name: n$n, namespace: bench}"
+		echo "spec:"
+		echo "  podSelector: {matchLabels: {app: srv}}"
+		echo "  ingress:"
+		echo "    - from:"
+		for ((i = 0; i < np; i++)); do echo "      - ipBlock: {cidr: 10.99.0.$((2 * i + 1))/32}"; done
+		echo "      ports:"
+		for ((j = 0; j < nm; j++)); do echo "      - {port: $((2000 + 2 * j))}"; done
+	} >"$T/pol$n/p.yaml"
+	{
+		echo "table inet linear {"
+		echo "	chain input {"
+		echo "		type filter hook input priority filter; policy accept;"
+		echo "		ct state established,related accept"
+		echo "		ct state invalid drop"
+		echo "		iif \"lo\" accept"
+		for ((i = 0; i < np; i++)); do
+			for ((j = 0; j < nm; j++)); do
+				echo "		ip saddr 10.99.0.$((2 * i + 1)) tcp dport $((2000 + 2 * j)) accept"
+			done
+		done
+		echo "		counter drop"
+		echo "	}"
+		echo "}"
+	} >"$T/linear$n.nft"
+}
+
+clear_rules() {
+	ip netns exec "$S" nft delete table inet linear 2>/dev/null
+	ip netns exec "$S" nft delete table inet bulkhead 2>/dev/null
+	return 0
+}
+
+printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "bulkhead vs none, vs linear"
+for n in 10 1000 10000; do
+	setup "$n" || { echo "setup $n failed"; exit 1; }
+	# the three configurations take turns, so a change in the machine's
+	# load hits them alike
+	: >"$T/none" ; : >"$T/bh"; : >"$T/lin"
+	for ((r = 0; r < RUNS; r++)); do
+		clear_rules
+		sample >>"$T/none" || { echo "no-rules run failed"; exit 1; }
+		"$BULKHEAD" apply --force --inventory "$T/inv.yaml" --policies "$T/pol$n" >"$T/apply.out" 2>&1 ||
+			{ cat "$T/apply.out"; exit 1; }
+		got=$(grep -o '[0-9]* set elements' "$T/apply.out")
+		[ "${got%% *}" -ge "$n" ] || { echo "expected $n elements, $got"; exit 1; }
+		sample >>"$T/bh" || { echo "bulkhead run failed"; exit 1; }
+		clear_rules
+		ip netns exec "$S" nft -f "$T/linear$n.nft" || exit 1
+		sample >>"$T/lin" || { echo "linear run failed"; exit 1; }
+	done
+	clear_rules
+	none=$(median <"$T/none") bh=$(median <"$T/bh") lin=$(median <"$T/lin")
+	awk -v n="$n" -v a="$none" -v b="$bh" -v l="$lin" 'BEGIN {
+		printf "%-8s %12.0f %14.0f %14.0f   x%.2f, x%.2f\n", n, a, b, l, b / a, b / l
+		printf "summary: %s entries: %.0f conns/s with bulkhead sets, %.0f without rules (x%.2f), %.0f with a linear chain (bulkhead x%.2f)\n", n, b, a, b / a, l, b / l
+	}'
+done
+echo "(new TCP connections per second, connect + 1-byte echo + close, median of $RUNS x $COUNT;"
+echo " only a connection's first packet walks the rules, later ones take the conntrack shortcut)"
