@@ -28,7 +28,7 @@ int bh_cmd_check(int argc, char **argv)
 	struct bh_inventory *inv = NULL;
 	const char *inv_path = NULL;
 	struct bh_diag diag;
-	int opt, rc = 0;
+	int opt, rc = 0, err = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -53,13 +53,20 @@ int bh_cmd_check(int argc, char **argv)
 	}
 
 	bh_diag_init(&diag);
-	if (optind < argc &&
-	    bh_policy_set_load((const char *const *)argv + optind, (size_t)(argc - optind), &diag, &set) < 0)
-		rc = 1;
-	if (inv_path && bh_inventory_load(inv_path, &diag, &inv) < 0)
-		rc = 1;
-	if (rc || bh_diag_count(&diag)) {
+	if (optind < argc)
+		err = bh_policy_set_load((const char *const *)argv + optind, (size_t)(argc - optind),
+					 &diag, &set);
+	if (inv_path) {
+		int e = bh_inventory_load(inv_path, &diag, &inv);
+
+		if (!err)
+			err = e;
+	}
+	if (err || bh_diag_count(&diag)) {
 		bh_diag_print(&diag, stderr);
+		/* a failure that left no diagnostic (out of memory) still gets a line */
+		if (!bh_diag_count(&diag))
+			fprintf(stderr, "bulkhead check: %s\n", strerror(-err));
 		rc = 1;
 	} else {
 		if (set)
