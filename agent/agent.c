@@ -248,6 +248,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 			bh_lat_add(&a->docker_lat, (uint64_t)(now - dnano) / 1000);
 			json_object_set_new(x, "container_start_to_enforced_ms",
 					    ms_of((uint64_t)(now - dnano) / 1000));
+			json_object_set_new(x, "container_event", json_string(a->pend_docker_action));
 		}
 	}
 	if (s.touched || s.failed || s.removed || s.recreated || recompile)
@@ -325,6 +326,7 @@ static void docker_cb(void *arg, enum bh_docker_ev ev, const struct bh_workload 
 	struct bh_agent *a = arg;
 	const struct bh_docker_stamp *ts = bh_docker_stamp_get(a->docker);
 	char key[256] = "";
+	bool fresh;
 
 	if (a->stopping)
 		return;
@@ -334,13 +336,23 @@ static void docker_cb(void *arg, enum bh_docker_ev ev, const struct bh_workload 
 	switch (ev) {
 	case BH_DOCKER_UPSERT:
 	case BH_DOCKER_REMOVE:
+		/*
+		 * A container new to us, reported from an event (not a listing):
+		 * measure from that event's timeNano (its creation, network
+		 * connect or start, whichever came first) to enforcement, and
+		 * program its namespace before the others.
+		 */
+		fresh = ev == BH_DOCKER_UPSERT && !bh_state_docker_known(&a->st, wl->container_id);
 		if (ev == BH_DOCKER_UPSERT ? bh_state_docker_upsert(&a->st, wl) < 0
 					   : bh_state_docker_remove(&a->st, wl) < 0)
 			break;
 		note_event(a, ts ? ts->recv_ns : uv_hrtime());
-		if (ev == BH_DOCKER_UPSERT && ts && ts->time_nano > 0 && ts->action &&
-		    !strcmp(ts->action, "start")) {
-			a->pend_docker_nano = ts->time_nano;
+		if (fresh && ts && ts->time_nano > 0) {
+			if (!a->pend_docker_nano || ts->time_nano < a->pend_docker_nano) {
+				a->pend_docker_nano = ts->time_nano;
+				snprintf(a->pend_docker_action, sizeof(a->pend_docker_action), "%s",
+					 ts->action ? ts->action : "");
+			}
 			snprintf(a->pend_first, sizeof(a->pend_first), "%s", key);
 		}
 		if (a->docker_synced)

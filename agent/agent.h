@@ -74,7 +74,8 @@ struct bh_agent {
 	bool started, ready, stopping, docker_synced, watch_on, ctl_on;
 	/* work waiting for the next reconcile */
 	uint64_t pend_ns;	/* uv_hrtime() of the first pending event, 0 = none */
-	int64_t pend_docker_nano;	/* the pending container start's timeNano */
+	int64_t pend_docker_nano;	/* timeNano of the pending container's first event */
+	char pend_docker_action[32];	/* that event's action (create, connect, start) */
 	char pend_first[256];	/* "ns/name" to program first */
 	uint64_t start_ns;
 	char *last_error;

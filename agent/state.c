@@ -147,6 +147,11 @@ static long dock_find(const struct bh_state *st, const char *id)
 	return -1;
 }
 
+bool bh_state_docker_known(const struct bh_state *st, const char *id)
+{
+	return id && dock_find(st, id) >= 0;
+}
+
 int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl)
 {
 	struct bh_workload copy;

@@ -53,6 +53,8 @@ void bh_state_inventory_set(struct bh_state *st, struct bh_inventory *inv);
 int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl);
 /* Remove the Docker workload with wl's container_id. 0 or -ENOENT. */
 int bh_state_docker_remove(struct bh_state *st, const struct bh_workload *wl);
+/* Is a Docker workload with this container id known? */
+bool bh_state_docker_known(const struct bh_state *st, const char *id);
 /* Forget every Docker workload (the source is off or resynchronising). */
 void bh_state_docker_clear(struct bh_state *st);
 
