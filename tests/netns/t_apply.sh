@@ -162,6 +162,8 @@ probe_ok "egress allowed: db -> cache:8080" db tcp 10.200.0.16 8080
 probe_ok "replies pass both isolated ends: web -> db:5432 again" web tcp 10.200.0.11 5432
 
 # ---- IPv6 (neighbour discovery through isolated chains) ----------------------------------
+# no neighbour entries left from before: resolution itself must pass the rules
+for n in web db mon api; do ns_exec "$n" ip -6 neigh flush all; done
 probe_ok "IPv6: web -> db:5432" web tcp fd00:200::11 5432
 probe_denied "IPv6 denied: web -> db:8080" web tcp fd00:200::11 8080
 probe_ok "IPv6: mon -> api:9005" mon tcp fd00:200::13 9005
