@@ -2,10 +2,8 @@
 /*
  * The nftables builder, round trip without a kernel (libnftnl's habit):
  * build a group's table into a serialised batch, parse every message back
- * with libnftnl and compare fields. Two tests then talk to a kernel in a
- * throwaway network namespace of a child process: a 20,000-element table,
- * and a transaction the kernel rejects in the middle, whose error must
- * name the set element and leave the previous table in place.
+ * with libnftnl and compare fields (test_nft_kernel.c sends the same
+ * tables to a kernel).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,109 +35,7 @@
 #include "nft.h"
 #include "nft_int.h"
 
-/* ---- a hand-made compiled ruleset ------------------------------------------------- */
-
-struct fixture {
-	struct bh_policy pol[2];
-	struct bh_policy_set pols;
-	struct bh_ruleset rs;
-	struct bh_compiled c;
-	uint32_t isolators[2];
-	struct bh_emit_opts o;
-};
-
-static void v4(uint8_t *a, const char *s)
-{
-	memset(a, 0, 16);
-	assert_int_equal(inet_pton(AF_INET, s, a), 1);
-}
-
-static void v6(uint8_t *a, const char *s)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, a), 1);
-}
-
-static struct bh_elem *elems(size_t n)
-{
-	struct bh_elem *e = calloc(n, sizeof(*e));
-
-	assert_non_null(e);
-	return e;
-}
-
-/* ingress isolated by shop/a and shop/b; egress open unless asked */
-static struct fixture *fixture_new(void)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct bh_view *in;
-	struct bh_elem *e;
-
-	assert_non_null(f);
-	f->pol[0].namespace = "shop";
-	f->pol[0].name = "a";
-	f->pol[1].namespace = "shop";
-	f->pol[1].name = "b";
-	f->pols.v = f->pol;
-	f->pols.n = 2;
-	f->c.pols = &f->pols;
-	f->c.groups = &f->rs;
-	f->c.n_groups = 1;
-	f->isolators[0] = 0;
-	f->isolators[1] = 1;
-	in = &f->rs.dir[BH_INGRESS].enforce;
-	in->isolated = true;
-	in->isolated_by = f->isolators;
-	in->n_isolated_by = 2;
-	/* 10.0.0.0/24 */
-	e = in->any[BH_FAM_V4].v = elems(1);
-	in->any[BH_FAM_V4].n = 1;
-	v4(e->lo, "10.0.0.0");
-	v4(e->hi, "10.0.0.255");
-	/* 10.1.0.1 . tcp . 80, 10.2.0.0-10.2.255.255 . udp . 1000-2000 */
-	e = in->l4[BH_FAM_V4].v = elems(2);
-	in->l4[BH_FAM_V4].n = 2;
-	v4(e[0].lo, "10.1.0.1");
-	v4(e[0].hi, "10.1.0.1");
-	e[0].proto = 6;
-	e[0].port_lo = e[0].port_hi = 80;
-	v4(e[1].lo, "10.2.0.0");
-	v4(e[1].hi, "10.2.255.255");
-	e[1].proto = 17;
-	e[1].port_lo = 1000;
-	e[1].port_hi = 2000;
-	/* ::/0 (reaches the top of the address space) */
-	e = in->any[BH_FAM_V6].v = elems(1);
-	in->any[BH_FAM_V6].n = 1;
-	memset(e->hi, 0xff, 16);
-	/* fd00::1 . tcp . 443 */
-	e = in->l4[BH_FAM_V6].v = elems(1);
-	in->l4[BH_FAM_V6].n = 1;
-	v6(e->lo, "fd00::1");
-	v6(e->hi, "fd00::1");
-	e->proto = 6;
-	e->port_lo = e->port_hi = 443;
-	f->rs.dir[BH_INGRESS].log = BH_LOG_DENIED;
-	bh_emit_opts_default(&f->o);
-	f->o.generation = 42;
-	return f;
-}
-
-static void view_free(struct bh_view *v)
-{
-	for (int i = 0; i < BH_FAM_MAX; i++) {
-		free(v->any[i].v);
-		free(v->l4[i].v);
-	}
-}
-
-static void fixture_free(struct fixture *f)
-{
-	for (int d = 0; d < BH_DIR_MAX; d++) {
-		view_free(&f->rs.dir[d].enforce);
-		view_free(&f->rs.dir[d].audit);
-	}
-	free(f);
-}
+#include "nft_fixture.h"
 
 /* ---- reading a serialised batch back ------------------------------------------------ */
 
@@ -687,27 +583,6 @@ static void test_long_comment_cut(void **state)
 	fixture_free(f);
 }
 
-/* 20,000 elements: split over messages that each stay below 64 KiB */
-static struct fixture *big_fixture(size_t n)
-{
-	struct fixture *f = fixture_new();
-	struct bh_elems *l4 = &f->rs.dir[BH_INGRESS].enforce.l4[BH_FAM_V6];
-	struct bh_elem *e;
-
-	free(l4->v);
-	e = l4->v = elems(n);
-	l4->n = n;
-	for (size_t i = 0; i < n; i++) {
-		v6(e[i].lo, "fd00::");
-		e[i].lo[12] = (uint8_t)(i >> 8);
-		e[i].lo[13] = (uint8_t)i;
-		memcpy(e[i].hi, e[i].lo, 16);
-		e[i].proto = 6;
-		e[i].port_lo = e[i].port_hi = 443;
-	}
-	return f;
-}
-
 static void test_large_set_split(void **state)
 {
 	struct fixture *f = big_fixture(20000);
@@ -761,111 +636,6 @@ static void test_elem_format(void **state)
 	assert_string_equal(buf, "fd00::1 . tcp . 80");
 }
 
-/* ---- against a kernel, in a child's own network namespace ------------------------------ */
-
-/* Runs fn in a child inside a new network namespace; skips without one. */
-static void in_netns(void **state, int (*fn)(void))
-{
-	pid_t pid = fork();
-	int st;
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNET) < 0)
-			_exit(77);
-		_exit(fn());
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	if (WEXITSTATUS(st) == 77)
-		skip();
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
-
-static int large_apply(void)
-{
-	struct fixture *f = big_fixture(20000);
-	struct bh_nft_batch *b;
-	char err[256];
-	uint64_t gen = 0;
-	int ret;
-
-	if (bh_nft_batch_alloc(&b) || bh_nft_build_table(b, &f->c, 0, &f->o))
-		return 2;
-	ret = bh_nft_apply(NULL, b, 0, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "apply: %s\n", err);
-		return 3;
-	}
-	if (bh_nft_table_get(NULL, &gen) != 1 || gen != 42)
-		return 4;
-	/* and once more on top of itself: the replacement path */
-	if (bh_nft_apply(NULL, b, 0, err, sizeof(err))) {
-		fprintf(stderr, "apply again: %s\n", err);
-		return 5;
-	}
-	if (bh_nft_delete(NULL, err, sizeof(err)) || bh_nft_table_get(NULL, NULL) != 0)
-		return 6;
-	if (bh_nft_delete(NULL, err, sizeof(err)))	/* absent is fine */
-		return 7;
-	bh_nft_batch_free(b);
-	fixture_free(f);
-	return 0;
-}
-
-static void test_kernel_large_table(void **state)
-{
-	in_netns(state, large_apply);
-}
-
-static int rejected_apply(void)
-{
-	struct fixture *f = fixture_new();
-	struct bh_elems *l4 = &f->rs.dir[BH_INGRESS].enforce.l4[BH_FAM_V4];
-	struct bh_nft_batch *b;
-	char err[256];
-	uint64_t gen = 0;
-	int ret;
-
-	if (bh_nft_batch_alloc(&b) || bh_nft_build_table(b, &f->c, 0, &f->o) ||
-	    bh_nft_apply(NULL, b, 0, err, sizeof(err)))
-		return 2;
-	bh_nft_batch_free(b);
-	/* generation 43 with overlapping concatenated intervals: the kernel says EEXIST */
-	f->o.generation = 43;
-	l4->v[1].proto = 6;
-	l4->v[1].port_lo = 80;
-	l4->v[1].port_hi = 90;
-	v4(l4->v[1].lo, "10.1.0.1");
-	v4(l4->v[1].hi, "10.1.0.1");
-	if (bh_nft_batch_alloc(&b) || bh_nft_build_table(b, &f->c, 0, &f->o))
-		return 3;
-	ret = bh_nft_apply(NULL, b, 0, err, sizeof(err));
-	if (ret != -EEXIST) {
-		fprintf(stderr, "expected EEXIST, got %d: %s\n", ret, err);
-		return 4;
-	}
-	if (strcmp(err, "set in4: element 10.1.0.1 . tcp . 80-90: File exists")) {
-		fprintf(stderr, "unexpected error text: %s\n", err);
-		return 5;
-	}
-	/* the previous table is still there, generation 42 */
-	if (bh_nft_table_get(NULL, &gen) != 1 || gen != 42)
-		return 6;
-	/* the dry run validates the same way without committing */
-	ret = bh_nft_apply(NULL, b, BH_NFT_DRY_RUN, err, sizeof(err));
-	if (ret != -EEXIST)
-		return 7;
-	bh_nft_batch_free(b);
-	fixture_free(f);
-	return 0;
-}
-
-static void test_kernel_rejection_names_element(void **state)
-{
-	in_netns(state, rejected_apply);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -878,8 +648,6 @@ int main(void)
 		cmocka_unit_test(test_long_comment_cut),
 		cmocka_unit_test(test_large_set_split),
 		cmocka_unit_test(test_elem_format),
-		cmocka_unit_test(test_kernel_large_table),
-		cmocka_unit_test(test_kernel_rejection_names_element),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
