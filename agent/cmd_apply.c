@@ -241,7 +241,8 @@ static int content_generation(const struct apply *a, size_t g, uint64_t *gen)
 	text = bh_render_nft(a->c, g, NULL, &o);
 	if (!text)
 		return -ENOMEM;
-	*gen = (uint32_t)(fnv1a(text) ^ (fnv1a(text) >> 32));
+	/* 48 bits: collisions are negligible and the number stays exact in JSON */
+	*gen = fnv1a(text) & 0xffffffffffffull;
 	if (!*gen)
 		*gen = 1;
 	free(text);
