@@ -36,6 +36,9 @@
 #define BODY_MAX (16u << 20)	/* a list of thousands of containers stays well below */
 #define LINE_MAX_LEN (1u << 20)
 #define MAX_CONNS 8		/* one is the event stream */
+/* Inspects in flight: more would only queue inside curl, where the request
+ * timeout already runs. */
+#define MAX_INSPECTS (MAX_CONNS - 1)
 
 static const char *const ev_names[] = {
 	[BH_DOCKER_UPSERT] = "upsert", [BH_DOCKER_REMOVE] = "remove",
@@ -217,6 +220,12 @@ static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res
 	char why[CURL_ERROR_SIZE + 64];
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	/* A container the daemon cannot answer for in time (a stuck container
+	 * lock) is that container's problem, not a lost daemon. */
+	if (r->kind == REQ_INSPECT && res == CURLE_OPERATION_TIMEDOUT) {
+		bh_docker__inspect_done(d, r, -1);
+		return;
+	}
 	if (r->kind == REQ_EVENTS || res != CURLE_OK || (r->kind == REQ_LIST && code != 200)) {
 		const char *what = r->kind == REQ_EVENTS ? "GET /events" :
 				   r->kind == REQ_LIST ? "GET /containers/json" : "inspect";
@@ -239,7 +248,7 @@ static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res
 
 static void start_inspects(struct bh_docker *d)
 {
-	for (size_t i = 0; i < d->n_ents && d->n_need; i++) {
+	for (size_t i = 0; i < d->n_ents && d->n_need && d->n_inflight < MAX_INSPECTS; i++) {
 		struct bh_docker__entry *e = d->ents[i];
 
 		if (!e->need || e->inflight)
@@ -250,6 +259,7 @@ static void start_inspects(struct bh_docker *d)
 		}
 		e->need = false;
 		e->inflight = true;
+		d->n_inflight++;
 		d->n_need--;
 	}
 }
@@ -316,6 +326,7 @@ void bh_docker__go_down(struct bh_docker *d, const char *why)
 	d->state = ST_DOWN;
 	d->sync_pending = 0;
 	d->n_need = 0;
+	d->n_inflight = 0;
 	for (size_t i = d->n_ents; i-- > 0;) {
 		struct bh_docker__entry *e = d->ents[i];
 

@@ -64,7 +64,8 @@ struct bh_docker {
 	bool lost_reported;
 	unsigned int gen;
 	size_t sync_pending;
-	size_t n_need;
+	size_t n_need;			/* entries with need set */
+	size_t n_inflight;		/* inspects running */
 	uint64_t list_ns;
 	struct bh_docker__entry **ents;
 	size_t n_ents, cap_ents;
@@ -91,7 +92,7 @@ int bh_docker__entry_want(struct bh_docker *d, const char *id, uint64_t recv_ns,
 			  const char *action);
 /* GET /containers/json answered 200: start the sync. */
 void bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r);
-/* GET /containers/{id}/json answered with HTTP status code. */
+/* GET /containers/{id}/json answered with HTTP status code (-1: timed out). */
 void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long code);
 /* Transport failure: abort everything, report LOST once, retry later. */
 void bh_docker__go_down(struct bh_docker *d, const char *why);

@@ -212,13 +212,17 @@ void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long
 	bool finish = false;
 	int map;
 
+	d->n_inflight--;
 	if (!e)
 		return;
 	e->inflight = false;
 	if (code == 404) {
 		inspect_report(d, e, BH_DOCKER_MAP_STOPPED, &wl, "removed");
 	} else if (code != 200) {
-		snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: HTTP %ld", r->id, code);
+		if (code < 0)
+			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: timed out", r->id);
+		else
+			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: HTTP %ld", r->id, code);
 		bh_docker__emit(d, e, BH_DOCKER_ERROR, NULL, msg);
 	} else {
 		map = bh_docker_inspect_parse_buf(r->buf ? r->buf : "", r->len, &wl, why, sizeof(why));

@@ -22,7 +22,8 @@
 #include "docker.h"
 
 #define MAX_CONT 4
-#define MAX_CONN 16
+#define MAX_CONN 64
+#define BULK 300
 
 struct fake;
 
@@ -41,6 +42,7 @@ struct fake {
 	bool listening;
 	char path[108];
 	const char *ids[MAX_CONT];	/* running containers */
+	int n_bulk;			/* and "b0".."b<n_bulk-1>" */
 	struct conn conns[MAX_CONN];
 };
 
@@ -57,30 +59,50 @@ static void conn_close(struct conn *c)
 		uv_close((uv_handle_t *)&c->pipe, conn_closed);
 }
 
+struct wreq {
+	uv_write_t w;
+	struct conn *c;
+	bool close;	/* the response is complete: hang up, as "Connection: close" says */
+	char data[];
+};
+
 static void write_done(uv_write_t *w, int status)
 {
-	free(w->data);
-	free(w);
+	struct wreq *q = (struct wreq *)w;
+
+	if (q->close)
+		conn_close(q->c);
+	free(q);
+}
+
+static void conn_send(struct conn *c, const char *s, bool close)
+{
+	size_t len = strlen(s);
+	struct wreq *q = malloc(sizeof(*q) + len);
+	uv_buf_t b;
+
+	assert_non_null(q);
+	memcpy(q->data, s, len);
+	q->c = c;
+	q->close = close;
+	b = uv_buf_init(q->data, (unsigned int)len);
+	assert_int_equal(uv_write(&q->w, (uv_stream_t *)&c->pipe, &b, 1, write_done), 0);
 }
 
 static void conn_write(struct conn *c, const char *s)
 {
-	uv_write_t *w = malloc(sizeof(*w));
-	char *copy = strdup(s);
-	uv_buf_t b = uv_buf_init(copy, (unsigned int)strlen(copy));
-
-	w->data = copy;
-	assert_int_equal(uv_write(w, (uv_stream_t *)&c->pipe, &b, 1, write_done), 0);
+	conn_send(c, s, false);
 }
 
 static void respond(struct conn *c, int code, const char *body)
 {
-	char buf[4096];
+	char *buf;
 
-	snprintf(buf, sizeof(buf),
-		 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		 "Connection: close\r\n\r\n%s", code, strlen(body), body);
-	conn_write(c, buf);
+	assert_true(asprintf(&buf, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+				   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			     code, strlen(body), body) > 0);
+	conn_send(c, buf, true);
+	free(buf);
 }
 
 static const char *fake_find(struct fake *f, const char *id)
@@ -94,8 +116,10 @@ static const char *fake_find(struct fake *f, const char *id)
 static void serve(struct conn *c)
 {
 	struct fake *f = c->f;
-	char path[512], body[2048], id[64];
+	static char body[16384];
+	char path[512], id[64];
 	size_t n = 0;
+	int k;
 
 	assert_int_equal(sscanf(c->req, "GET %511s ", path), 1);
 	if (strstr(path, "/events?")) {
@@ -110,17 +134,22 @@ static void serve(struct conn *c)
 			if (f->ids[i])
 				n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"Id\":\"%s\"}",
 						      n > 1 ? "," : "", f->ids[i]);
+		for (int i = 0; i < f->n_bulk; i++)
+			n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"Id\":\"b%d\"}",
+					      n > 1 ? "," : "", i);
+		assert_true(n < sizeof(body) - 2);
 		snprintf(body + n, sizeof(body) - n, "]");
 		respond(c, 200, body);
 		return;
 	}
-	if (sscanf(path, "/v1.41/containers/%63[^/]/json", id) == 1 && fake_find(f, id)) {
+	if (sscanf(path, "/v1.41/containers/%63[^/]/json", id) == 1 &&
+	    (fake_find(f, id) || (sscanf(id, "b%d", &k) == 1 && k < f->n_bulk))) {
 		snprintf(body, sizeof(body),
 			 "{\"Id\":\"%s\",\"Name\":\"/%s\",\"State\":{\"Running\":true},"
 			 "\"Config\":{\"Image\":\"img\",\"Labels\":{\"app\":\"%s\"}},"
 			 "\"NetworkSettings\":{\"SandboxKey\":\"/run/netns/%s\","
 			 "\"Networks\":{\"n\":{\"IPAddress\":\"10.0.0.%d\"}}}}",
-			 id, id, id, id, id[1] - '0');
+			 id, id, id, id, (int)(id[1] - '0') % 200 + 1);
 		respond(c, 200, body);
 		return;
 	}
@@ -383,6 +412,40 @@ static void test_close_before_run(void **state)
 	assert_string_equal(r.log, "");
 }
 
+static void on_bulk_event(void *arg, enum bh_docker_ev ev, const struct bh_workload *wl,
+			  const char *msg)
+{
+	struct run *r = arg;
+
+	if (ev == BH_DOCKER_UPSERT)
+		r->step++;
+	if (ev == BH_DOCKER_SYNCED || ev == BH_DOCKER_LOST) {
+		logf_(r, "%s;", bh_docker_ev_name(ev));
+		bh_docker_close(r->d, on_done, r);
+	}
+}
+
+/* A host with hundreds of containers: every one is inspected, with a bounded
+ * number of requests in flight. */
+static void test_many(void **state)
+{
+	struct run r;
+	struct bh_docker_opts o = { 0 };
+	uint64_t t0;
+
+	run_init(&r);
+	r.f.n_bulk = BULK;
+	fake_listen(&r.f);
+	o.socket_path = r.f.path;
+	t0 = uv_hrtime();
+	assert_int_equal(bh_docker_start(&r.loop, &o, on_bulk_event, &r, &r.d), 0);
+	run_finish(&r);
+	assert_string_equal(r.log, "synced;");
+	assert_int_equal(r.step, BULK);
+	printf("# %d containers listed and inspected in %.1f ms\n", BULK,
+	       (double)(uv_hrtime() - t0) / 1e6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_no_daemon_close_in_callback),
 		cmocka_unit_test(test_lost_once),
 		cmocka_unit_test(test_close_before_run),
+		cmocka_unit_test(test_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
