@@ -178,6 +178,19 @@ int bh_nflog_msg_parse(const struct nlmsghdr *nlh, struct bh_nflog_event *ev)
 	return 0;
 }
 
+const struct nlmsghdr *bh_nflog_msg_next(const void *buf, size_t len, size_t *off)
+{
+	const struct nlmsghdr *nlh;
+
+	if (*off > len || len - *off < sizeof(*nlh))
+		return NULL;
+	nlh = (const struct nlmsghdr *)((const char *)buf + *off);
+	if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - *off)
+		return NULL;
+	*off += MNL_ALIGN((size_t)nlh->nlmsg_len);
+	return nlh;
+}
+
 /* Builds one NFULNL_MSG_CONFIG message; cmd 0 means no command attribute. */
 static struct nlmsghdr *cfg_msg(char *buf, uint16_t group, uint8_t cmd, uint32_t seq)
 {
@@ -214,7 +227,7 @@ static int cfg_send(struct bh_nflog *nl, struct nlmsghdr *nlh)
 	for (tries = 0; tries < 64; tries++) {
 		ssize_t n = mnl_socket_recvfrom(nl->nl, nl->rx, nl->rxlen);
 		const struct nlmsghdr *r;
-		int len;
+		size_t off = 0;
 
 		if (n < 0) {
 			if (errno == EINTR || errno == ENOBUFS)
@@ -225,8 +238,7 @@ static int cfg_send(struct bh_nflog *nl, struct nlmsghdr *nlh)
 				return -ETIMEDOUT;
 			continue;
 		}
-		len = (int)n;
-		for (r = (const struct nlmsghdr *)nl->rx; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
+		while ((r = bh_nflog_msg_next(nl->rx, (size_t)n, &off))) {
 			if (r->nlmsg_type != NLMSG_ERROR || r->nlmsg_seq != nlh->nlmsg_seq)
 				continue;
 			if (r->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
@@ -341,7 +353,7 @@ int bh_nflog_read(struct bh_nflog *nl, bh_nflog_cb cb, void *arg, unsigned int m
 		const struct nlmsghdr *nlh;
 		struct timeval now;
 		bool have_now = false;
-		int len;
+		size_t len, off = 0;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -361,9 +373,8 @@ int bh_nflog_read(struct bh_nflog *nl, bh_nflog_cb cb, void *arg, unsigned int m
 			nl->st.malformed++;
 			n = (ssize_t)nl->rxlen;
 		}
-		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)nl->rx; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
+		len = (size_t)n;
+		while ((nlh = bh_nflog_msg_next(nl->rx, len, &off))) {
 			int err = bh_nflog_msg_parse(nlh, &ev);
 
 			if (err == -ENOENT)
@@ -386,7 +397,7 @@ int bh_nflog_read(struct bh_nflog *nl, bh_nflog_cb cb, void *arg, unsigned int m
 			if (err < 0)
 				return err;
 		}
-		if (len > 0)
+		if (off < len)
 			nl->st.malformed++;	/* trailing bytes that are no message */
 	}
 	return delivered;

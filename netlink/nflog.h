@@ -107,4 +107,12 @@ void bh_nflog_close(struct bh_nflog *nl);
  */
 int bh_nflog_msg_parse(const struct nlmsghdr *nlh, struct bh_nflog_event *ev);
 
+/*
+ * Iterates over the netlink messages of one datagram buf[0..len): returns
+ * the message at *off and advances *off past it, or NULL at the end or at
+ * a header that does not fit (*off is then < len when bytes were left).
+ * Unlike mnl_nlmsg_ok() it never trusts a length that would wrap.
+ */
+const struct nlmsghdr *bh_nflog_msg_next(const void *buf, size_t len, size_t *off);
+
 #endif
