@@ -28,9 +28,15 @@
 
 #include "docker_int.h"
 
-#define API "http://localhost/v1.41"
+/*
+ * API 1.41 (Docker 20.10) has every field we read and is served by every
+ * daemon from 20.10 on; daemons that dropped it (Docker 29 requires 1.44)
+ * answer 400 and are then spoken to without a version prefix, which means
+ * their own current version. The fields we read are present in both.
+ */
+#define API_VERSIONED "/v1.41"
 /* filters={"type":["container","network"],"event":["start","die","destroy","rename","connect","disconnect"]} */
-#define EVENTS_URL API "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%2C" \
+#define EVENTS_QUERY "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%2C" \
 	"%22event%22%3A%5B%22start%22%2C%22die%22%2C%22destroy%22%2C%22rename%22%2C" \
 	"%22connect%22%2C%22disconnect%22%5D%7D"
 #define BODY_MAX (16u << 20)	/* a list of thousands of containers stays well below */
@@ -170,11 +176,11 @@ static int req_start(struct bh_docker *d, enum bh_docker__kind kind, const char 
 	if (!c)
 		goto fail;
 	if (kind == REQ_EVENTS)
-		snprintf(url, sizeof(url), "%s", EVENTS_URL);
+		snprintf(url, sizeof(url), "http://localhost%s%s", d->api, EVENTS_QUERY);
 	else if (kind == REQ_LIST)
-		snprintf(url, sizeof(url), API "/containers/json");
+		snprintf(url, sizeof(url), "http://localhost%s/containers/json", d->api);
 	else
-		snprintf(url, sizeof(url), API "/containers/%s/json", id);
+		snprintf(url, sizeof(url), "http://localhost%s/containers/%s/json", d->api, id);
 	if (curl_easy_setopt(c, CURLOPT_URL, url) ||
 	    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->socket_path) ||
 	    curl_easy_setopt(c, CURLOPT_PRIVATE, r) ||
@@ -214,12 +220,21 @@ static void reqs_abort(struct bh_docker *d)
 	}
 }
 
+static void connect_start(struct bh_docker *d);
+
 static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res)
 {
 	long code = 0;
 	char why[CURL_ERROR_SIZE + 64];
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (r->kind == REQ_EVENTS && code == 400 && d->api[0]) {
+		/* too old an API version for this daemon: speak its own */
+		d->api = "";
+		reqs_abort(d);
+		connect_start(d);
+		return;
+	}
 	/* A container the daemon cannot answer for in time (a stuck container
 	 * lock) is that container's problem, not a lost daemon. */
 	if (r->kind == REQ_INSPECT && res == CURLE_OPERATION_TIMEDOUT) {
@@ -493,6 +508,7 @@ int bh_docker_start(uv_loop_t *loop, const struct bh_docker_opts *o, bh_docker_c
 	d->loop = loop;
 	d->cb = cb;
 	d->arg = arg;
+	d->api = API_VERSIONED;
 	d->socket_path = strdup(o && o->socket_path ? o->socket_path : BH_DOCKER_SOCKET_DEFAULT);
 	if (!d->socket_path)
 		goto fail_alloc;

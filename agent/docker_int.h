@@ -53,6 +53,7 @@ struct bh_docker {
 	bh_docker_cb cb;
 	void *arg;
 	char *socket_path;
+	const char *api;		/* "/v1.41" or "" (the daemon's own version) */
 	unsigned int backoff_min, backoff_max, backoff, req_timeout;
 	CURLM *multi;
 	uv_timer_t curl_timer;

@@ -43,6 +43,7 @@ struct fake {
 	char path[108];
 	const char *ids[MAX_CONT];	/* running containers */
 	int n_bulk;			/* and "b0".."b<n_bulk-1>" */
+	bool no_v141;			/* a daemon that refuses API 1.41 */
 	struct conn conns[MAX_CONN];
 };
 
@@ -122,6 +123,13 @@ static void serve(struct conn *c)
 	int k;
 
 	assert_int_equal(sscanf(c->req, "GET %511s ", path), 1);
+	if (!strncmp(path, "/v1.41/", 7)) {
+		if (f->no_v141) {
+			respond(c, 400, "{\"message\":\"client version 1.41 is too old\"}");
+			return;
+		}
+		memmove(path, path + 6, strlen(path + 6) + 1);
+	}
 	if (strstr(path, "/events?")) {
 		c->events = true;
 		conn_write(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -142,7 +150,7 @@ static void serve(struct conn *c)
 		respond(c, 200, body);
 		return;
 	}
-	if (sscanf(path, "/v1.41/containers/%63[^/]/json", id) == 1 &&
+	if (sscanf(path, "/containers/%63[^/]/json", id) == 1 &&
 	    (fake_find(f, id) || (sscanf(id, "b%d", &k) == 1 && k < f->n_bulk))) {
 		snprintf(body, sizeof(body),
 			 "{\"Id\":\"%s\",\"Name\":\"/%s\",\"State\":{\"Running\":true},"
@@ -360,6 +368,24 @@ static void test_cycle(void **state)
 				   "lost;upsert default/c3;remove default/c2;synced;");
 }
 
+/* A daemon that no longer serves API 1.41 is spoken to in its own version, silently. */
+static void test_new_daemon(void **state)
+{
+	struct run r;
+	struct bh_docker_opts o = { .backoff_min_ms = 10, .backoff_max_ms = 40 };
+
+	run_init(&r);
+	r.f.ids[0] = "c1";
+	r.f.no_v141 = true;
+	fake_listen(&r.f);
+	o.socket_path = r.f.path;
+	r.close_on_lost = true;
+	r.step = 3;	/* close at the first SYNCED */
+	assert_int_equal(bh_docker_start(&r.loop, &o, on_event, &r, &r.d), 0);
+	run_finish(&r);
+	assert_string_equal(r.log, "upsert default/c1;synced;");
+}
+
 /* No daemon at all: one LOST, closing from inside that callback is clean. */
 static void test_no_daemon_close_in_callback(void **state)
 {
@@ -450,6 +476,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cycle),
+		cmocka_unit_test(test_new_daemon),
 		cmocka_unit_test(test_no_daemon_close_in_callback),
 		cmocka_unit_test(test_lost_once),
 		cmocka_unit_test(test_close_before_run),
