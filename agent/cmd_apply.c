@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
 
 #include "cmd.h"
 #include "compile.h"
@@ -29,6 +33,7 @@ struct apply {
 	bool have_gen;
 	bool dry_run;
 	bool force;
+	bool debug_netlink;
 	struct bh_inventory *inv;
 	struct bh_policy_set *pols;
 	struct bh_compiled *c;
@@ -46,6 +51,7 @@ static void apply_usage(FILE *f)
 		   "Addresses missing from the inventory are read from the namespaces.\n\n"
 		   "  --dry-run       let the kernel validate every transaction, commit none\n"
 		   "  --force         reprogram namespaces whose table is already up to date\n"
+		   "  --debug-netlink hexdump every message sent, on stderr\n"
 		   "  --log-group N   NFLOG group of the log statements (default %d)\n"
 		   "  --log-rate N    log lines per second per workload and direction,\n"
 		   "                  0 = unlimited (default %d)\n"
@@ -82,6 +88,7 @@ static int parse_args(struct apply *a, int argc, char **argv)
 		{ "generation", required_argument, NULL, 'G' },
 		{ "log-rate", required_argument, NULL, 'r' },
 		{ "log-burst", required_argument, NULL, 'b' },
+		{ "debug-netlink", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -107,6 +114,9 @@ static int parse_args(struct apply *a, int argc, char **argv)
 			break;
 		case 'f':
 			a->force = true;
+			break;
+		case 'D':
+			a->debug_netlink = true;
 			break;
 		case 'g':
 			if (parse_u64(optarg, UINT16_MAX, &v)) {
@@ -286,6 +296,27 @@ static bool isolated(const struct bh_ruleset *rs)
 	return false;
 }
 
+/* The batch as the kernel will get it, message by message (nft --debug=mnl). */
+static void batch_dump(const struct bh_nft_batch *b, const char *netns)
+{
+	struct nftnl_batch *nb = bh_nft_batch_serialize(b, 0, 0);
+	struct iovec *iov;
+	int n;
+
+	if (!nb)
+		return;
+	n = nftnl_batch_iovec_len(nb);
+	iov = calloc(n, sizeof(*iov));
+	if (iov) {
+		fprintf(stderr, "# batch for %s: %zu messages\n", netns, bh_nft_batch_msgs(b));
+		nftnl_batch_iovec(nb, iov, n);
+		for (int i = 0; i < n; i++)
+			mnl_nlmsg_fprintf(stderr, iov[i].iov_base, iov[i].iov_len, sizeof(struct nfgenmsg));
+	}
+	free(iov);
+	nftnl_batch_free(nb);
+}
+
 /* Programs one workload's namespace. 0, or negative errno with err filled. */
 static int program(struct apply *a, const struct bh_workload *w, size_t g, char *err,
 		   size_t errlen, const char **verb)
@@ -314,6 +345,8 @@ static int program(struct apply *a, const struct bh_workload *w, size_t g, char 
 	}
 	if ((ret = bh_nft_batch_alloc(&b)) || (ret = bh_nft_build_table(b, a->c, g, &o)))
 		goto nomem;
+	if (a->debug_netlink)
+		batch_dump(b, w->netns);
 	ret = bh_nft_apply(w->netns, b, a->dry_run ? BH_NFT_DRY_RUN : 0, err, errlen);
 	*verb = a->dry_run ? "validated (dry run)" : "enforced";
 	bh_nft_batch_free(b);
