@@ -285,7 +285,13 @@ static int obj_spec(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 			      NULL);
 }
 
-/* apiVersion and kind are checked by the caller (they may be absent in a typed list's items). */
+/*
+ * apiVersion and kind are checked by the caller (they may be absent in a
+ * typed list's items). The API server would take an object without spec as
+ * an empty spec, which isolates every pod of the namespace for ingress; we
+ * require spec (and, as the v1 schema does, spec.podSelector) because an
+ * object without one is far more likely a mistake than that intent.
+ */
 static const struct bh_field object_fields[] = {
 	{ "apiVersion", NULL, BH_F_IGNORE },
 	{ "kind", NULL, BH_F_IGNORE },
