@@ -41,7 +41,8 @@ table inet bhtest {
 	}
 }
 NFT
-check "ruleset loaded in the test namespace" ip netns exec "$B" nft list table inet bhtest >/dev/null
+loaded() { ip netns exec "$B" nft list table inet bhtest >/dev/null; }
+check "ruleset loaded in the test namespace" loaded
 
 # wait_ready FILE: the reader prints "ready" once bound (bounded wait)
 wait_ready() {
