@@ -12,8 +12,8 @@ static void check_usage(FILE *f)
 {
 	fprintf(f, "Usage: bulkhead check [--inventory FILE] FILE|DIR...\n\n"
 		   "Validate NetworkPolicy files (a directory means every *.yaml and *.yml\n"
-		   "in it) and, with --inventory, an inventory file. Every problem is\n"
-		   "printed as file:line:col: error: message.\n"
+		   "in it; - reads standard input) and, with --inventory, an inventory\n"
+		   "file. Every problem is printed as file:line:col: error: message.\n"
 		   "Exit status: 0 valid, 1 problems found, 2 usage error.\n");
 }
 

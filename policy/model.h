@@ -165,7 +165,8 @@ void bh_policy_set_free(struct bh_policy_set *s);
 
 /*
  * Load policies from files and/or directories (a directory means every
- * *.yaml / *.yml in it, sorted by name, not recursive). Every problem is
+ * *.yaml / *.yml in it, sorted by name, not recursive; "-" is standard
+ * input, named "<stdin>" in locations). Every problem is
  * added to diag with file:line:col. Returns 0 and *out on success (including
  * an empty set), -EINVAL when diag has errors (*out is NULL), -errno on I/O.
  * I/O errors are also recorded in diag.

@@ -281,7 +281,8 @@ int bh__read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-static int load_file(struct loader *l, const char *path)
+/* `name` is what locations say: the path, or "<stdin>" for "-". */
+static int load_file(struct loader *l, const char *path, const char *name)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -291,10 +292,10 @@ static int load_file(struct loader *l, const char *path)
 	if (err == -ENOMEM)
 		return err;
 	if (err) {
-		io_problem(l, path, "cannot read", -err);
+		io_problem(l, name, "cannot read", -err);
 		return 0;
 	}
-	err = load_buf(l, path, buf, len);
+	err = load_buf(l, name, buf, len);
 	free(buf);
 	return err;
 }
@@ -360,7 +361,7 @@ static int load_dir(struct loader *l, const char *dir)
 		qsort(names, n, sizeof(*names), str_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (!err)
-			err = load_file(l, names[i]);
+			err = load_file(l, names[i], names[i]);
 		free(names[i]);
 	}
 	free(names);
@@ -371,13 +372,15 @@ static int load_path(struct loader *l, const char *path)
 {
 	struct stat st;
 
+	if (!strcmp(path, "-"))
+		return load_file(l, "/dev/stdin", "<stdin>");
 	if (stat(path, &st) < 0) {
 		io_problem(l, path, "cannot open", errno);
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode))
 		return load_dir(l, path);
-	return load_file(l, path);
+	return load_file(l, path, path);
 }
 
 static int policy_cmp(const void *a, const void *b)

@@ -80,6 +80,14 @@ out=$(cd "$tmp" && "$BULKHEAD" check pols/a.yaml a2.yaml 2>&1)
 check_eq "a policy defined twice across files names the first" \
 	"a2.yaml:3:18: error: metadata.name: policy \"default/a\" is already defined at pols/a.yaml:3:18" "$out"
 
+# standard input
+out=$(for f in "$BH_ROOT"/examples/policies/*.yaml; do echo ---; cat "$f"; done | "$BULKHEAD" check - 2>&1)
+check_eq "- reads policies from standard input" "ok: 7 policies in 1 file" "$out"
+out=$(printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\n' |
+	"$BULKHEAD" check - 2>&1)
+check_eq "errors on standard input are located in <stdin>" \
+	"<stdin>:1:1: error: spec: required field is missing" "$out"
+
 # I/O and usage errors
 out=$(cd "$tmp" && "$BULKHEAD" check missing.yaml pols/a.yaml 2>&1)
 rc=$?
