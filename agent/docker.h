@@ -125,7 +125,8 @@ enum bh_docker_ev {
 	BH_DOCKER_SYNCED,	/* initial list or resync complete; wl NULL */
 	BH_DOCKER_LOST,		/* daemon unreachable; msg says why; wl NULL */
 	BH_DOCKER_ERROR,	/* a running container could not be mapped: wl (without
-				 * ports) names it, msg says why */
+				 * ports) names it and msg says why; wl is NULL when the
+				 * daemon gave no answer about it (msg names its id) */
 	BH_DOCKER_SKIP,		/* a running container without a netns of its own
 				 * (network mode host/none/container:): wl, msg */
 };
@@ -172,11 +173,14 @@ void bh_docker_close(struct bh_docker *d, void (*done)(void *arg), void *arg);
 
 /*
  * Timing of what the current callback reports (valid inside the callback):
- * recv_ns is uv_hrtime() when the daemon's event (or, for a list/resync, the
- * list response) arrived; time_nano is the Docker event's own timeNano
- * (wall clock, CLOCK_REALTIME ns) or 0 when the report comes from a
- * list/resync. action is the Docker action ("start", "connect", ...) or
- * "list". Pointers borrowed.
+ * recv_ns is uv_hrtime() when the daemon's event arrived (or, for a
+ * list/resync, its list response); time_nano is that Docker event's own
+ * timeNano (wall clock, CLOCK_REALTIME ns) or 0 when the report comes from a
+ * list/resync. When several events about one container arrive before its
+ * inspect answers, the earliest one is the cause reported (for a new
+ * container that is usually its network "connect", just before "start").
+ * action is the Docker action ("start", "connect", "die", ...), "list", or
+ * "" for SYNCED and LOST. Pointers borrowed.
  */
 struct bh_docker_stamp {
 	uint64_t recv_ns;
