@@ -12,8 +12,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${BULKHEAD:=$ROOT/bulkhead}" "${BH_TOOLS:=$ROOT/build/tools}"
 PROBE=$BH_TOOLS/bhprobe
-COUNT=${1:-3000}
-RUNS=${2:-5}
+COUNT=${1:-6000}
+RUNS=${2:-7}
 [ -x "$PROBE" ] || { echo "missing $PROBE (make tools)" >&2; exit 1; }
 P=bhd$$
 S=$P-srv C=$P-cli
@@ -36,6 +36,8 @@ ip -n "$C" link set c0 up
 ip -n "$C" link set lo up
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# spread: (max - min) / median in percent, how noisy the machine was
+spread() { sort -g | awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]; printf "%.0f", m ? (v[NR] - v[1]) * 100 / m : 0 }'; }
 
 # sample: conns/s of one connect-loop (after a short warm-up)
 sample() {
@@ -121,10 +123,12 @@ for n in 10 1000 10000; do
 	done
 	clear_rules
 	none=$(median <"$T/none") bh=$(median <"$T/bh") lin=$(median <"$T/lin")
-	awk -v n="$n" -v a="$none" -v b="$bh" -v l="$lin" 'BEGIN {
-		printf "%-8s %12.0f %14.0f %14.0f   x%.2f, x%.2f\n", n, a, b, l, b / a, b / l
+	sp="$(spread <"$T/none")/$(spread <"$T/bh")/$(spread <"$T/lin")"
+	awk -v n="$n" -v a="$none" -v b="$bh" -v l="$lin" -v sp="$sp" 'BEGIN {
+		printf "%-8s %12.0f %14.0f %14.0f   x%.2f, x%.2f   (spread %s%%)\n", n, a, b, l, b / a, b / l, sp
 		printf "summary: %s entries: %.0f conns/s with bulkhead sets, %.0f without rules (x%.2f), %.0f with a linear chain (bulkhead x%.2f)\n", n, b, a, b / a, l, b / l
 	}'
 done
 echo "(new TCP connections per second, connect + 1-byte echo + close, median of $RUNS x $COUNT;"
+echo " spread = (max - min) / median of the runs for none/bulkhead/linear;"
 echo " only a connection's first packet walks the rules, later ones take the conntrack shortcut)"
