@@ -17,8 +17,11 @@
  *                         com.docker.compose.project, else "default"
  *   name                  label bulkhead.io/name, else
  *                         com.docker.compose.service "-"
- *                         com.docker.compose.container-number (compose), else
- *                         the container name
+ *                         com.docker.compose.container-number (compose; the
+ *                         service alone without a number), else the container
+ *                         name. Namespace and name must be 1-253 printable
+ *                         characters without '/', or the container is an
+ *                         ERROR.
  *   ips                   NetworkSettings.IPAddress, GlobalIPv6Address and the
  *                         IPAddress / GlobalIPv6Address of every entry of
  *                         NetworkSettings.Networks (deduplicated, sorted)

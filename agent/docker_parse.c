@@ -363,6 +363,19 @@ static int identity_set(struct bh_workload *wl)
 	return wl->namespace && wl->name ? 0 : -ENOMEM;
 }
 
+/* "ns/name" must stay unambiguous and printable wherever it is shown. */
+static bool identity_part_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static bool netmode_shared(const char *mode)
 {
 	return mode && (!strcmp(mode, "host") || !strcmp(mode, "none") ||
@@ -409,6 +422,11 @@ int bh_docker_inspect_parse(const struct json_t *c, struct bh_workload *wl, char
 	}
 	if (dup_opt(&wl->netns, sandbox))
 		goto fail;
+	if (!identity_part_valid(wl->namespace) || !identity_part_valid(wl->name)) {
+		snprintf(why, whylen, "invalid workload identity '%s/%s': namespace and name need "
+			 "1-253 printable characters and no '/'", wl->namespace, wl->name);
+		return BH_DOCKER_MAP_ERROR;
+	}
 	err = ips_collect(wl, ns, why, whylen);
 	if (err == -EINVAL)
 		ret = BH_DOCKER_MAP_ERROR;

@@ -209,6 +209,21 @@ static void test_bad_ports_label(void **state)
 	bh_docker_workload_deinit(&wl);
 }
 
+static void test_bad_identity(void **state)
+{
+	static const char j[] =
+		"{\"Id\":\"c7\",\"Name\":\"/x\",\"State\":{\"Running\":true},"
+		"\"Config\":{\"Labels\":{\"bulkhead.io/namespace\":\"a/b\"}},"
+		"\"NetworkSettings\":{\"SandboxKey\":\"/run/netns/z\"}}";
+	struct bh_workload wl;
+	char why[256];
+
+	assert_int_equal(bh_docker_inspect_parse_buf(j, sizeof(j) - 1, &wl, why, sizeof(why)),
+			 BH_DOCKER_MAP_ERROR);
+	assert_non_null(strstr(why, "a/b/x"));
+	bh_docker_workload_deinit(&wl);
+}
+
 static const struct {
 	const char *label;
 	int err;
@@ -311,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_missing_fields),
 		cmocka_unit_test(test_stopped_and_skipped),
 		cmocka_unit_test(test_bad_ports_label),
+		cmocka_unit_test(test_bad_identity),
 		cmocka_unit_test(test_ports_table),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_events),
