@@ -365,6 +365,77 @@ static void test_tcp_reconnect(void **state)
 	close(lfd);
 }
 
+/*
+ * stdout as a pipe that fills up: writes hit EAGAIN (and partial writes),
+ * the sink waits for POLLOUT, and every byte still arrives in order.
+ */
+static void test_stdout_pipe_backpressure(void **state)
+{
+	uv_loop_t loop;
+	struct bh_sink *s;
+	struct bh_sink_stats st;
+	int p[2], saved, next = 0, i;
+	char line[300], buf[8192], *acc;
+	size_t acc_len = 0, want = 0;
+
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(p[1], STDOUT_FILENO) >= 0);
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	acc = malloc(4 << 20);
+	assert_non_null(acc);
+
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "-", &s), 0);
+	/* ~1.2 MB, far more than the 64 KiB a pipe holds */
+	for (i = 0; i < 4000; i++) {
+		int n = snprintf(line, sizeof(line), "{\"n\":%d,\"pad\":\"%0250d\"}\n", i, 0);
+
+		assert_int_equal(bh_sink_write(s, line, (size_t)n), 0);
+		want += (size_t)n;
+	}
+	for (i = 0; i < 20000 && acc_len < want; i++) {
+		ssize_t r;
+
+		uv_run(&loop, UV_RUN_NOWAIT);
+		r = read(p[0], buf, sizeof(buf));
+		if (r > 0) {
+			assert_true(acc_len + (size_t)r <= (4u << 20));
+			memcpy(acc + acc_len, buf, (size_t)r);
+			acc_len += (size_t)r;
+		}
+	}
+	bh_sink_stats(s, &st);
+	closed = 0;
+	bh_sink_close(s, on_closed, &closed);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	/* put stdout back before cmocka prints anything */
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(p[0]);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(closed, 1);
+	assert_int_equal(acc_len, want);
+	assert_int_equal(st.written, 4000);
+	assert_int_equal(st.dropped, 0);
+	for (char *l = acc; l < acc + acc_len; next++) {
+		int v;
+		char *nl = memchr(l, '\n', (size_t)(acc + acc_len - l));
+
+		assert_non_null(nl);
+		assert_int_equal(sscanf(l, "{\"n\":%d,", &v), 1);
+		assert_int_equal(v, next);
+		l = nl + 1;
+	}
+	assert_int_equal(next, 4000);
+	free(acc);
+}
+
 /* ---- send mode (for the rsyslog test) ---------------------------------------------- */
 
 static int send_main(const char *spec, long count)
@@ -413,6 +484,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unix_syslog),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_tcp_reconnect),
+		cmocka_unit_test(test_stdout_pipe_backpressure),
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "send"))
