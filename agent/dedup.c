@@ -110,7 +110,8 @@ static void count_suppressed(struct bh_dedup *d, uint32_t wl, uint64_t now_ms)
 	uint32_t h = (uint32_t)mix(wl ^ d->seed) & d->wl_mask, i;
 	struct bh_dedup_wl *c = &d->other;
 
-	for (i = 0; i <= d->wl_mask; i++) {
+	/* a bounded probe: a full table sends the rest to the "other" bucket */
+	for (i = 0; i <= d->wl_mask && i < 4 * BH_DEDUP_PROBE; i++) {
 		struct bh_dedup_wl *e = &d->wl[(h + i) & d->wl_mask];
 
 		if (e->used && e->wl == wl) {
