@@ -218,7 +218,8 @@ static int elems_push(struct bh_nft_batch *b, const char *name, uint32_t id, uin
 	return bh_nft__push(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, BH_NFT__ELEMS, s, es,
 			    "set %s", name);
 fail:
-	nftnl_set_free(s);
+	if (s)	/* libnftnl's free functions do not take NULL */
+		nftnl_set_free(s);
 	bh_nft__elemsrc_free(es);
 	return ret;
 }
