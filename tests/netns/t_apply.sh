@@ -125,7 +125,12 @@ check_eq "apply exits 0" 0 "$rc"
 check "summary line for shop/db" grep -q "^shop/db: enforced (ingress isolated, egress isolated, [0-9]* set elements) in $(ns_path db)\$" <<<"$out"
 check "mon is unisolated" grep -q "^ops/mon: unisolated" <<<"$out"
 check_eq "unisolated workload has no table" "" "$(nft_table mon)"
-check "web's addresses were read from its namespace" bash -c "nft_t() { ip netns exec $(ns_name db) nft list set inet bulkhead in4; }; nft_t | grep -q 10.200.0.12"
+check "web's IPv4 address was read from its namespace" \
+	bash -c "ip netns exec $(ns_name db) nft list set inet bulkhead in4 | grep -q '10.200.0.12 '"
+check "web's IPv6 address was read from its namespace" \
+	bash -c "ip netns exec $(ns_name db) nft list set inet bulkhead in6 | grep -q 'fd00:200::12 '"
+check "no link-local or loopback address was taken" \
+	bash -c "! ip netns exec $(ns_name db) nft list table inet bulkhead | grep -qE 'fe80:|127\\.0\\.0\\.1|::1 '"
 
 # ---- ingress: podSelector, namespaceSelector, both, union -------------------------
 probe_ok "podSelector: web -> db:5432" web tcp 10.200.0.11 5432

@@ -54,6 +54,11 @@ probe_ok "others enforced: web -> db:5432" web tcp 10.200.0.11 5432
 probe_denied "others enforced: web -> db:8080" web tcp 10.200.0.11 8080
 probe_denied "others enforced: web -> own:8080" web tcp 10.200.0.13 8080
 diag "$(cat "$T/err")"
+"$BULKHEAD" reset --inventory "$T/inv-bad.yaml" >"$T/out" 2>"$T/err"
+check_eq "reset with missing namespaces: exit 1" 1 "$?"
+check "reset reports the missing namespace" grep -q "^shop/ghost: NOT reset in $(ns_path missing)" "$T/err"
+check_eq "reset still removed the others' tables" "" "$(nft_table db)$(nft_table own)"
+"$BULKHEAD" apply --inventory "$T/inv-bad.yaml" --policies "$T/pol" >/dev/null 2>&1
 
 # ---- the kernel refuses one namespace's transaction ---------------------------------
 inventory "$T/inv.yaml" ""
