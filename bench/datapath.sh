@@ -39,11 +39,14 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # spread: (max - min) / median in percent, how noisy the machine was
 spread() { sort -g | awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]; printf "%.0f", m ? (v[NR] - v[1]) * 100 / m : 0 }'; }
 
-# sample: conns/s of one connect-loop (after a short warm-up)
+# sample KIND: one connect-loop (after a short warm-up); appends conns/s to
+# $T/KIND and the client's CPU microseconds per connection to $T/KIND.cpu
 sample() {
+	local out
 	ip netns exec "$C" "$PROBE" connect-loop 10.99.255.1 "$PORT" --count 200 >/dev/null || return 1
-	ip netns exec "$C" "$PROBE" connect-loop 10.99.255.1 "$PORT" --count "$COUNT" |
-		awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "conns/s") print $i }'
+	out=$(ip netns exec "$C" "$PROBE" connect-loop 10.99.255.1 "$PORT" --count "$COUNT") || return 1
+	awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "conns/s,") print $i }' <<<"$out" >>"$T/$1"
+	awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "us") print $i }' <<<"$out" >>"$T/$1.cpu"
 }
 
 # setup N: P peers x M ports, the client in the middle
@@ -103,23 +106,24 @@ clear_rules() {
 	return 0
 }
 
-printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "bulkhead vs none, vs linear"
+CPU_LINES=()
+printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "conns/s: bulkhead vs none, vs linear"
 for n in 10 1000 10000; do
 	setup "$n" || { echo "setup $n failed"; exit 1; }
 	# the three configurations take turns, so a change in the machine's
 	# load hits them alike
-	: >"$T/none" ; : >"$T/bh"; : >"$T/lin"
+	: >"$T/none"; : >"$T/bh"; : >"$T/lin"; : >"$T/none.cpu"; : >"$T/bh.cpu"; : >"$T/lin.cpu"
 	for ((r = 0; r < RUNS; r++)); do
 		clear_rules
-		sample >>"$T/none" || { echo "no-rules run failed"; exit 1; }
+		sample none || { echo "no-rules run failed"; exit 1; }
 		"$BULKHEAD" apply --force --inventory "$T/inv.yaml" --policies "$T/pol$n" >"$T/apply.out" 2>&1 ||
 			{ cat "$T/apply.out"; exit 1; }
 		got=$(grep -o '[0-9]* set elements' "$T/apply.out")
 		[ "${got%% *}" -ge "$n" ] || { echo "expected $n elements, $got"; exit 1; }
-		sample >>"$T/bh" || { echo "bulkhead run failed"; exit 1; }
+		sample bh || { echo "bulkhead run failed"; exit 1; }
 		clear_rules
 		ip netns exec "$S" nft -f "$T/linear$n.nft" || exit 1
-		sample >>"$T/lin" || { echo "linear run failed"; exit 1; }
+		sample lin || { echo "linear run failed"; exit 1; }
 	done
 	clear_rules
 	none=$(median <"$T/none") bh=$(median <"$T/bh") lin=$(median <"$T/lin")
@@ -128,7 +132,15 @@ for n in 10 1000 10000; do
 		printf "%-8s %12.0f %14.0f %14.0f   x%.2f, x%.2f   (spread %s%%)\n", n, a, b, l, b / a, b / l, sp
 		printf "summary: %s entries: %.0f conns/s with bulkhead sets, %.0f without rules (x%.2f), %.0f with a linear chain (bulkhead x%.2f)\n", n, b, a, b / a, l, b / l
 	}'
+	cn=$(median <"$T/none.cpu") cb=$(median <"$T/bh.cpu") cl=$(median <"$T/lin.cpu")
+	CPU_LINES+=("$(awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
+		printf "%-8s %12.1f %14.1f %14.1f   +%.1f us, linear +%.1f us\n", n, a, b, l, b - a, l - a }')")
+	awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
+		printf "summary: %s entries: client CPU %.1f us/conn with bulkhead sets, %.1f without rules, %.1f with a linear chain\n", n, b, a, l }'
 done
+echo
+printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "client CPU us per connection"
+printf '%s\n' "${CPU_LINES[@]}"
 echo "(new TCP connections per second, connect + 1-byte echo + close, median of $RUNS x $COUNT;"
 echo " spread = (max - min) / median of the runs for none/bulkhead/linear;"
 echo " only a connection's first packet walks the rules, later ones take the conntrack shortcut)"

@@ -11,7 +11,9 @@
  *       UDP datagram answered; 1 when refused or timed out
  *   bhprobe connect-loop ADDR PORT --count N [--timeout-ms N]
  *       N TCP connections one after another (connect, echo a byte, close);
- *       prints "N conns in S s: R conns/s"; exit 1 if any failed
+ *       prints "N conns in S s: R conns/s, C us cpu/conn" (C: this process's
+ *       user+system time, which includes the softirq work its packets cause
+ *       on the way through veth); exit 1 if any failed
  *   bhprobe hold ADDR PORT --count N [--interval-ms N] [--timeout-ms N]
  *       one TCP connection that echoes a byte every interval, N times;
  *       exit 0 when every byte came back over the same connection
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -378,13 +381,15 @@ static int cmd_connect_loop(int argc, char **argv)
 {
 	struct client_opts o = { .timeout_ms = 1000, .count = 1000 };
 	struct sockaddr_storage ss;
+	struct rusage ru0, ru1;
 	socklen_t len;
 	long i, failed = 0;
-	double t0, dt;
+	double t0, dt, cpu;
 
 	if (argc < 2 || parse_addr(argv[0], argv[1], &ss, &len) ||
 	    parse_client_opts(argc - 2, argv + 2, &o))
 		return usage();
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
 	for (i = 0; i < o.count; i++) {
 		long long deadline = now_ms() + o.timeout_ms;
@@ -399,8 +404,11 @@ static int cmd_connect_loop(int argc, char **argv)
 		close_reset(fd);
 	}
 	dt = now_s() - t0;
-	printf("%ld conns in %.3f s: %.0f conns/s", o.count - failed, dt,
-	       dt > 0 ? (o.count - failed) / dt : 0.0);
+	getrusage(RUSAGE_SELF, &ru1);
+	cpu = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 +
+	      (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
+	printf("%ld conns in %.3f s: %.0f conns/s, %.1f us cpu/conn", o.count - failed, dt,
+	       dt > 0 ? (o.count - failed) / dt : 0.0, o.count > failed ? cpu / (o.count - failed) : 0.0);
 	if (failed)
 		printf(" (%ld failed)", failed);
 	printf("\n");
