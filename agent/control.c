@@ -122,7 +122,10 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (k->closing || k->answered)
 		return;
 	if (n == UV_EOF) {
-		conn_answer(k);
+		if (k->len)
+			conn_answer(k);
+		else
+			conn_close(k);	/* a liveness probe: nothing to answer */
 		return;
 	}
 	if (n < 0) {
