@@ -33,7 +33,7 @@ struct bh_event_ctx {
 struct bh_event {
 	struct timeval ts;
 	const struct bh_workload *wl;	/* workload whose namespace logged it; may be NULL */
-	const struct bh_namespace *ns;	/* its namespace (labels); may be NULL */
+	const struct bh_namespace *ns;	/* its namespace; may be NULL (not written: keeps lines short) */
 	const struct bh_compiled *comp;	/* model of tag->generation; NULL when unknown */
 	const struct bh_log_tag *tag;	/* parsed NFLOG prefix */
 	const struct bh_pkt *pkt;	/* decoded headers */
