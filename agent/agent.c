@@ -175,6 +175,8 @@ static void rec_cb(void *arg, const struct bh_rec_wl *w, int err, bool removed)
 	snprintf(key, sizeof(key), "%s/%s", w->ns, w->name);
 	if (removed && (err == -ENOENT || err == -EBADF))
 		return;	/* the namespace left with its workload */
+	if (!removed && w->repeated)
+		return;	/* reported when it first happened; status shows it */
 	fprintf(stderr, "bulkhead agent: %s (%s): %s\n", key, w->netns,
 		w->last_error ? w->last_error : strerror(-err));
 	bh_out_lifecycle(&a->out, removed ? "remove-failed" : "program-failed", "failure",

@@ -184,6 +184,8 @@ static int do_one(struct bh_reconcile *r, const struct bh_gen *g, size_t i, unsi
 	if (rc < 0) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s", strerror(-rc));
+		/* The same failure again (a retry) is counted but not reported again. */
+		w->repeated = w->last_error && !strcmp(w->last_error, err);
 		set_str(&w->last_error, err);
 		st->failed++;
 		r->ns_failed++;

@@ -35,6 +35,7 @@ struct bh_rec_wl {
 	bool programmed;
 	bool present;		/* in the last desired set */
 	char *last_error;	/* of the last attempt, NULL when it succeeded */
+	bool repeated;		/* the last failure repeats the one before */
 	uint64_t enforced_ns;	/* uv_hrtime() of the last successful program */
 };
 

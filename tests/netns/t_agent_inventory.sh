@@ -140,6 +140,14 @@ check_eq "no probe got through during the restart" 0 "$(wc -l <"$D/opened")"
 check "after restart: api -> db:5432 allowed" probe api 10.99.0.3 5432
 check_not "after restart: web -> db:5432 denied" probe web 10.99.0.3 5432
 
+# Log rotation: the file is renamed, SIGUSR1 reopens it, new lines land in the new file.
+mv "$D/log2.json" "$D/log2.json.1"
+kill -USR1 "$AGENT_PID"
+sleep 0.3
+probe web 10.99.0.3 5432
+check "after SIGUSR1 new lines go to a new file" eventually 5 log_has '.event.action=="denied" and .destination.port==5432'
+check "the rotated file keeps the old lines" grep -q '"ready"' "$D/log2.json.1"
+
 # SIGTERM: clean exit, rules left in force.
 kill -TERM "$AGENT_PID"
 rc=0; wait "$AGENT_PID" || rc=$?
