@@ -20,37 +20,6 @@ static const int signals[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int flags);
 static void retry_cb(uv_timer_t *t);
 
-/* ---- latency window ----------------------------------------------------------- */
-
-void bh_lat_add(struct bh_lat *l, uint64_t us)
-{
-	l->v[l->next] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-	l->next = (l->next + 1) % BH_LAT_WINDOW;
-	if (l->n < BH_LAT_WINDOW)
-		l->n++;
-	l->last_us = us;
-}
-
-static int u32_cmp(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-uint64_t bh_lat_pct(const struct bh_lat *l, unsigned int p)
-{
-	uint32_t tmp[BH_LAT_WINDOW];
-	size_t k;
-
-	if (!l->n)
-		return 0;
-	memcpy(tmp, l->v, l->n * sizeof(tmp[0]));
-	qsort(tmp, l->n, sizeof(tmp[0]), u32_cmp);
-	k = (l->n * p + 99) / 100;
-	return tmp[k ? k - 1 : 0];
-}
-
 /* ---- errors and lifecycle lines ------------------------------------------------ */
 
 static void set_last_error(struct bh_agent *a, const char *msg)
@@ -435,33 +404,6 @@ int bh_agent_reconcile_workload_now(struct bh_agent *a, const char *key, uint64_
 	return w->programmed && !w->last_error ? 0 : -EIO;
 }
 
-/* ---- control -------------------------------------------------------------------------- */
-
-static json_t *control_handler(struct bh_control *c, json_t *req)
-{
-	struct bh_agent *a = c->data;
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	int r;
-
-	if (!cmd)
-		return json_pack("{s:s}", "error", "missing \"cmd\"");
-	if (!strcmp(cmd, "status"))
-		return bh_agent_status(a);
-	if (!strcmp(cmd, "reload")) {
-		r = bh_agent_reload(a);
-		return json_pack("{s:b, s:I, s:s?}", "ok", r == 0,
-				 "generation", (json_int_t)a->st.next_id - 1, "error",
-				 r ? a->last_error : NULL);
-	}
-	if (!strcmp(cmd, "reconcile")) {
-		const char *wl = json_string_value(json_object_get(req, "workload"));
-
-		r = bh_agent_reconcile_workload_now(a, wl, 0, 0);
-		return json_pack("{s:b, s:s?}", "ok", r == 0, "error", r ? strerror(-r) : NULL);
-	}
-	return json_pack("{s:s}", "error", "unknown command");
-}
-
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
 int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_config *cfg,
@@ -540,7 +482,7 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	}
 	if (a->cfg->control && a->cfg->control[0]) {
 		a->ctl.data = a;
-		r = bh_control_start(a->loop, &a->ctl, a->cfg->control, control_handler);
+		r = bh_control_start(a->loop, &a->ctl, a->cfg->control, bh_agent_control_handler);
 		if (r < 0) {
 			fprintf(err, "bulkhead agent: control socket %s: %s\n", a->cfg->control,
 				strerror(-r));

@@ -117,4 +117,13 @@ int bh_agent_reconcile_workload_now(struct bh_agent *a, const char *key, uint64_
 /* The status answer (new reference, NULL on OOM). */
 json_t *bh_agent_status(struct bh_agent *a);
 
+/*
+ * The control socket's handler (c->data is the agent):
+ *   {"cmd":"status"}                          bh_agent_status()
+ *   {"cmd":"reload"}                          {"ok":bool,"generation":N,"error":...}
+ *   {"cmd":"reconcile","workload":"ns/name"}  recompile and program now, that
+ *                                             workload first (a pre-start hook)
+ */
+json_t *bh_agent_control_handler(struct bh_control *c, json_t *req);
+
 #endif

@@ -1,10 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
 #include "logrx.h"
 
-/* The answer to {"cmd":"status"}: what is enforced where, counters, latency. */
+/*
+ * The control socket's answers: status (what is enforced where, counters,
+ * latency windows), reload, and reconcile-now for a pre-start hook.
+ */
+
+/* ---- latency window ----------------------------------------------------------- */
+
+void bh_lat_add(struct bh_lat *l, uint64_t us)
+{
+	l->v[l->next] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	l->next = (l->next + 1) % BH_LAT_WINDOW;
+	if (l->n < BH_LAT_WINDOW)
+		l->n++;
+	l->last_us = us;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+uint64_t bh_lat_pct(const struct bh_lat *l, unsigned int p)
+{
+	uint32_t tmp[BH_LAT_WINDOW];
+	size_t k;
+
+	if (!l->n)
+		return 0;
+	memcpy(tmp, l->v, l->n * sizeof(tmp[0]));
+	qsort(tmp, l->n, sizeof(tmp[0]), u32_cmp);
+	k = (l->n * p + 99) / 100;
+	return tmp[k ? k - 1 : 0];
+}
+
+/* ---- status ---------------------------------------------------------------------- */
 
 static json_t *labels_json(const struct bh_labels *l)
 {
@@ -99,4 +136,31 @@ json_t *bh_agent_status(struct bh_agent *a)
 	json_object_set_new(o, "latency_ms", lat_json(&a->lat));
 	json_object_set_new(o, "docker_start_to_enforced_ms", lat_json(&a->docker_lat));
 	return o;
+}
+
+/* ---- control -------------------------------------------------------------------------- */
+
+json_t *bh_agent_control_handler(struct bh_control *c, json_t *req)
+{
+	struct bh_agent *a = c->data;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	int r;
+
+	if (!cmd)
+		return json_pack("{s:s}", "error", "missing \"cmd\"");
+	if (!strcmp(cmd, "status"))
+		return bh_agent_status(a);
+	if (!strcmp(cmd, "reload")) {
+		r = bh_agent_reload(a);
+		return json_pack("{s:b, s:I, s:s?}", "ok", r == 0,
+				 "generation", (json_int_t)a->st.next_id - 1, "error",
+				 r ? a->last_error : NULL);
+	}
+	if (!strcmp(cmd, "reconcile")) {
+		const char *wl = json_string_value(json_object_get(req, "workload"));
+
+		r = bh_agent_reconcile_workload_now(a, wl, 0, 0);
+		return json_pack("{s:b, s:s?}", "ok", r == 0, "error", r ? strerror(-r) : NULL);
+	}
+	return json_pack("{s:s}", "error", "unknown command");
 }
