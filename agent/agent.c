@@ -34,14 +34,18 @@ static void report_diag(struct bh_agent *a, const char *action, const struct bh_
 		const struct bh_loc *l = &d->v[i].loc;
 		char *msg;
 
-		if (asprintf(&msg, "%s:%u:%u: %s", l->file ? l->file : "?", l->line, l->col,
-			     d->v[i].msg) < 0)
+		int n = l->line ? asprintf(&msg, "%s:%u:%u: %s", l->file ? l->file : "?", l->line,
+					   l->col, d->v[i].msg)
+				: asprintf(&msg, "%s: %s", l->file ? l->file : "?", d->v[i].msg);
+
+		if (n < 0)
 			continue;
 		fprintf(stderr, "bulkhead agent: %s: error: %s\n", action, msg);
 		bh_out_lifecycle(&a->out, action, "failure",
 				 json_pack("{s:s?, s:i, s:i, s:s, s:s}", "file", l->file, "line",
 					   (int)l->line, "column", (int)l->col, "error", d->v[i].msg,
-					   "kept", "last valid set stays in force"),
+					   "kept", bh_state_current(&a->st) ? "last valid set stays in force"
+									    : "nothing valid loaded yet"),
 				 msg);
 		if (i == 0)
 			set_last_error(a, msg);

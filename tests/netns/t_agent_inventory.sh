@@ -121,6 +121,16 @@ check "resync reported" log_has '.event.action=="resync" and .bulkhead.recreated
 # Control socket is private.
 check_eq "control socket mode 0600" 600 "$(stat -c %a "$CTL")"
 check "reload over the control socket" bash -c "'$BULKHEAD' reload --control '$CTL' >/dev/null"
+ctl_req() {	# JSON: one request over the control socket, prints the answer
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n"); s.shutdown(socket.SHUT_WR)
+print(s.makefile().read(), end="")' "$CTL" "$1"
+}
+check "reconcile-now for one workload (pre-start hook path)" \
+	bash -c "$(declare -f ctl_req); CTL='$CTL' ctl_req '{\"cmd\":\"reconcile\",\"workload\":\"shop/db\"}' | jq -e '.ok==true' >/dev/null"
+check "unknown control command answered with an error" \
+	bash -c "$(declare -f ctl_req); CTL='$CTL' ctl_req '{\"cmd\":\"dance\"}' | jq -e '.error' >/dev/null"
 
 # kill -9 and restart: probes all along never get through.
 : >"$D/opened"
