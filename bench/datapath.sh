@@ -134,7 +134,7 @@ for n in 10 1000 10000; do
 	}'
 	cn=$(median <"$T/none.cpu") cb=$(median <"$T/bh.cpu") cl=$(median <"$T/lin.cpu")
 	CPU_LINES+=("$(awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
-		printf "%-8s %12.1f %14.1f %14.1f   +%.1f us, linear +%.1f us\n", n, a, b, l, b - a, l - a }')")
+		printf "%-8s %12.1f %14.1f %14.1f   %+.1f us, linear %+.1f us\n", n, a, b, l, b - a, l - a }')")
 	awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
 		printf "summary: %s entries: client CPU %.1f us/conn with bulkhead sets, %.1f without rules, %.1f with a linear chain\n", n, b, a, l }'
 done
