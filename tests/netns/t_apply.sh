@@ -222,6 +222,16 @@ check_eq "dry run exits 0" 0 "$?"
 check "dry run says validated" grep -q "^shop/db: validated (dry run)" <<<"$out"
 check_eq "dry run changes nothing" "$before" "$(nft_table db)"
 
+# ---- an empty policy directory leaves every workload unisolated ----------------------------
+mkdir "$T/empty"
+out=$("$BULKHEAD" apply --inventory "$T/inv.yaml" --policies "$T/empty" 2>&1)
+check_eq "apply with no policies exits 0" 0 "$?"
+check "no policies: db unisolated" grep -q "^shop/db: unisolated" <<<"$out"
+check_eq "no policies: db's table removed" "" "$(nft_table db)"
+probe_ok "no policies: web -> db:8080" web tcp 10.200.0.11 8080
+"$BULKHEAD" apply --inventory "$T/inv.yaml" --policies "$T/pol" >/dev/null 2>&1
+check "policies back: db isolated again" bash -c "ip netns exec $(ns_name db) nft list table inet bulkhead >/dev/null"
+
 # ---- reset removes only our table ----------------------------------------------------------------
 ns_exec db nft add table inet unrelated
 ns_exec db nft add chain inet unrelated c
