@@ -45,8 +45,13 @@
  */
 #define ELEMS_PER_MSG 512
 
-/* The anonymous set of `icmpv6 type { nd-router-solicit, ... }`, userdata as nft writes it. */
-static const uint8_t nd_types[] = { 133, 134, 135, 136 };
+/*
+ * The anonymous set of `icmpv6 type { mld-listener-query, ... }`, userdata as
+ * nft writes it: neighbour discovery (133-136) and multicast listener
+ * discovery (130-132, 143) are link plumbing that isolation must not break
+ * (and dropped MLD reports would only fill the log).
+ */
+static const uint8_t nd_types[] = { 130, 131, 132, 133, 134, 135, 136, 143 };
 static const uint8_t nd_udata[] = {
 	0x00, 0x04, 0x02, 0x00, 0x00, 0x00,		/* key byteorder: big endian */
 	0x03, 0x14,					/* key typeof { */

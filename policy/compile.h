@@ -119,7 +119,9 @@ bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
  *     ct state established,related accept
  *     ct state invalid drop
  *     iif "lo" accept
- *     icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+ *     icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done,
+ *                   nd-router-solicit, nd-router-advert, nd-neighbor-solicit,
+ *                   nd-neighbor-advert, mld2-listener-report } accept
  *     jump ingress comment "isolated by ns/p1, ns/p2"    <- only when enforce.isolated or has_audit;
  *   }                                                       comment lists enforce isolators (or
  *                                                           "audit: ..." when only audit), cut to 120 bytes

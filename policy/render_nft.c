@@ -195,8 +195,9 @@ static void put_base_chain(FILE *f, const struct bh_compiled *c, const struct bh
 		hookname[d], hookname[d]);
 	fputs("\t\tct state established,related accept\n\t\tct state invalid drop\n", f);
 	fprintf(f, "\t\t%s \"lo\" accept\n", d == BH_INGRESS ? "iif" : "oif");
-	fputs("\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
-	      "nd-neighbor-advert } accept\n", f);
+	fputs("\t\ticmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, "
+	      "nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
+	      "mld2-listener-report } accept\n", f);
 	if (dir_active(dr)) {
 		char why[BH_COMMENT_MAX];
 
