@@ -209,30 +209,64 @@ fail_nl:
 	return -ENOMEM;
 }
 
+static int reader_cmp(const struct reader *r, const char *ns, const char *name)
+{
+	int c = strcmp(r->ns, ns);
+
+	return c ? c : strcmp(r->name, name);
+}
+
+static int reader_sort_cmp(const void *a, const void *b)
+{
+	const struct reader *y = *(struct reader *const *)b;
+
+	return reader_cmp(*(struct reader *const *)a, y->ns, y->name);
+}
+
+/* The reader of ns/name among the first n (sorted), or NULL. */
+static struct reader *reader_find(struct bh_logrx *x, size_t n, const char *ns, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = reader_cmp(x->v[mid], ns, name);
+
+		if (!c)
+			return x->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 void bh_logrx_sync(struct bh_logrx *x, const struct bh_reconcile *rec)
 {
-	size_t k = 0;
+	size_t k = 0, n0;
 
 	if (x->closed)
 		return;
+	/* Sorted by workload, so each lookup is a bisection (thousands of readers). */
+	if (x->n > 1)
+		qsort(x->v, x->n, sizeof(*x->v), reader_sort_cmp);
+	n0 = x->n;
 	for (size_t i = 0; i < x->n; i++)
 		x->v[i]->keep = false;
 	for (size_t i = 0; i < rec->n; i++) {
 		const struct bh_rec_wl *w = &rec->v[i];
-		bool found = false;
+		struct reader *r;
 
 		if (!w->programmed || !w->netns)
 			continue;
-		for (size_t j = 0; j < x->n; j++) {
-			struct reader *r = x->v[j];
-
-			if (!strcmp(r->netns, w->netns) && !strcmp(r->ns, w->ns) &&
-			    !strcmp(r->name, w->name)) {
-				r->keep = found = true;
-				break;
-			}
+		r = reader_find(x, n0, w->ns, w->name);
+		if (r && !strcmp(r->netns, w->netns)) {
+			r->keep = true;
+			continue;
 		}
-		if (!found && reader_open(x, w) < 0)
+		/* new, or its namespace changed (a restarted container): a new reader */
+		if (reader_open(x, w) < 0)
 			x->st.open_errors++;
 	}
 	for (size_t i = 0; i < x->n; i++) {

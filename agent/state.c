@@ -202,17 +202,6 @@ void bh_state_docker_clear(struct bh_state *st)
 	st->n_dock = 0;
 }
 
-static bool merged_has(const struct bh_inventory *m, const struct bh_workload *w)
-{
-	const char *ns = w->namespace ? w->namespace : "default";
-
-	for (size_t i = 0; i < m->n_wl; i++)
-		if (!strcmp(m->wl[i].name, w->name) &&
-		    !strcmp(m->wl[i].namespace ? m->wl[i].namespace : "default", ns))
-			return true;
-	return false;
-}
-
 static int ns_copy(struct bh_inventory *m, const struct bh_inventory *src)
 {
 	if (!src || !src->n_ns)
@@ -258,53 +247,68 @@ static void loc_rebase(struct bh_loc *l, const struct bh_inventory *src, const s
 	l->file = NULL;
 }
 
-static int merge_one(struct bh_state *st, struct bh_inventory *m, const struct bh_workload *w,
-		     const struct bh_inventory *src)
-{
-	int r;
+struct cand {
+	const struct bh_workload *w;
+	const struct bh_inventory *src;	/* the inventory file, or NULL (Docker) */
+	size_t order;			/* inventory first, then Docker, in source order */
+};
 
-	if (merged_has(m, w)) {
-		st->dup_skipped++;
-		return 0;
-	}
-	r = bh_state_workload_copy(&m->wl[m->n_wl], w);
-	if (r < 0)
-		return r;
-	loc_rebase(&m->wl[m->n_wl].loc, src, m);
-	m->n_wl++;
-	return 0;
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	int c = strcmp(x->w->namespace ? x->w->namespace : "default",
+		       y->w->namespace ? y->w->namespace : "default");
+
+	if (!c)
+		c = strcmp(x->w->name, y->w->name);
+	return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 static int merge(struct bh_state *st, struct bh_inventory **out)
 {
 	const struct bh_inventory *fi = st->file_inv;
-	size_t n = (fi ? fi->n_wl : 0) + st->n_dock;
+	size_t n = (fi ? fi->n_wl : 0) + st->n_dock, k = 0;
 	struct bh_inventory *m;
-	int r;
+	struct cand *c;
+	int r = -ENOMEM;
 
 	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->wl = calloc(n ? n : 1, sizeof(*m->wl));
-	if (!m->wl) {
-		r = -ENOMEM;
+	c = calloc(n ? n : 1, sizeof(*c));
+	if (!m || !c)
 		goto fail;
-	}
+	m->wl = calloc(n ? n : 1, sizeof(*m->wl));
+	if (!m->wl)
+		goto fail;
+	for (size_t i = 0; fi && i < fi->n_wl; i++, k++)
+		c[k] = (struct cand){ &fi->wl[i], fi, k };
+	for (size_t i = 0; i < st->n_dock; i++, k++)
+		c[k] = (struct cand){ &st->dock[i], NULL, k };
+	/* Sorted by ns/name then source order: the first of equal names wins. */
+	qsort(c, n, sizeof(*c), cand_cmp);
 	st->dup_skipped = 0;
 	r = ns_copy(m, fi);
 	if (!r)
 		r = files_copy(m, fi);
-	for (size_t i = 0; !r && fi && i < fi->n_wl; i++)
-		r = merge_one(st, m, &fi->wl[i], fi);
-	for (size_t i = 0; !r && i < st->n_dock; i++)
-		r = merge_one(st, m, &st->dock[i], NULL);
+	for (size_t i = 0; !r && i < n; i++) {
+		if (i && !cand_cmp(&(struct cand){ c[i].w, NULL, 0 }, &(struct cand){ c[i - 1].w, NULL, 0 })) {
+			st->dup_skipped++;
+			continue;
+		}
+		r = bh_state_workload_copy(&m->wl[m->n_wl], c[i].w);
+		if (!r) {
+			loc_rebase(&m->wl[m->n_wl].loc, c[i].src, m);
+			m->n_wl++;
+		}
+	}
 	if (!r)
 		r = bh_inventory_finish(m);
 	if (r)
 		goto fail;
+	free(c);
 	*out = m;
 	return 0;
 fail:
+	free(c);
 	bh_inventory_free(m);
 	return r;
 }
