@@ -191,13 +191,15 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 
 	a->pend_ns = 0;
 	a->pend_docker_nano = 0;
-	if (recompile || !bh_state_current(&a->st)) {
+	if (recompile || a->compile_pending || !bh_state_current(&a->st)) {
 		r = bh_state_compile(&a->st);
 		if (r < 0) {
 			set_last_error(a, "compile: out of memory");
+			a->compile_pending = true;	/* the retry compiles again */
 			uv_timer_start(&a->retry, retry_cb, RETRY_MS, 0);
 			return;
 		}
+		a->compile_pending = false;
 		a->cnt.compiles++;
 	}
 	g = bh_state_current(&a->st);
@@ -226,7 +228,8 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 			json_object_set_new(x, "container_event", json_string(a->pend_docker_action));
 		}
 	}
-	if (s.touched || s.failed || s.removed || s.recreated || recompile)
+	/* A retry that changed nothing stays quiet: its failures were reported once. */
+	if (s.touched || s.removed || s.recreated || recompile)
 		bh_out_lifecycle(&a->out, s.recreated ? "resync" : "reconciled",
 				 r ? "failure" : "success", x, NULL);
 	else

@@ -7,6 +7,8 @@
 # event (only the new workload and the ones whose peer sets include it
 # should be), start-up time to "ready", and the agent's RSS. Ratios are
 # against the 10-workload run. Plain `ip netns` namespaces, no traffic.
+# The outside figure polls with nsenter + nft (about 30 ms a poll), so it
+# is coarser than the agent's own.
 #   BULKHEAD=./bulkhead bash bench/agent.sh [ADDS_PER_SIZE]
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
