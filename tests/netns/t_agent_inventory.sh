@@ -171,3 +171,22 @@ start_agent "$D/log3.json" "${ARGS[@]}" --remove-on-exit
 check "third start ready" eventually 10 log_has '.event.action=="ready"'
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID"
 check_not "--remove-on-exit removes the tables" has_table db
+
+# A namespace that does not exist yet: reported once, retried, then enforced;
+# "ready" waits for it.
+cat >"$D/late.yaml" <<EOI
+workloads:
+  - {name: web, namespace: shop, labels: {app: web}, netns: /run/netns/$P-web, ips: [10.99.0.1]}
+  - {name: late, namespace: shop, labels: {app: late}, netns: /run/netns/$P-late, ips: [10.99.0.9]}
+EOI
+start_agent "$D/log4.json" --policies "$D/pol" --inventory "$D/late.yaml" --control "$CTL" --debounce-ms 50
+check "missing namespace reported" eventually 5 log_has '.event.action=="program-failed" and .bulkhead.workload=="shop/late"'
+check_eq "status: late workload failed" failed \
+	"$("$BULKHEAD" status --json --control "$CTL" | jq -r '.workloads[]|select(.name=="late")|.state')"
+check_not "no ready line while a namespace is missing" log_has '.event.action=="ready"'
+sleep 2.5
+check_eq "failure reported once despite retries" 1 "$(count_lines '.event.action=="program-failed"')"
+ip netns add "$P-late" && on_exit "ip netns del $P-late"
+check "namespace appears: enforced by the retry" eventually 5 has_table late
+check "ready once the last namespace is enforced" eventually 5 log_has '.event.action=="ready"'
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID"
