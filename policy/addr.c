@@ -149,3 +149,13 @@ int bh_addr_cmp(const struct bh_addr *x, const struct bh_addr *y)
 		return x->family < y->family ? -1 : 1;
 	return memcmp(x->a, y->a, addr_bytes(x));
 }
+
+bool bh_ipblock_contains(const struct bh_ipblock *b, const struct bh_addr *a)
+{
+	if (!bh_prefix_contains(&b->cidr, a))
+		return false;
+	for (size_t i = 0; i < b->n_except; i++)
+		if (bh_prefix_contains(&b->except[i], a))
+			return false;
+	return true;
+}

@@ -256,16 +256,6 @@ static int range_cb(struct cctx *x, int fam, bh_u128 lo, bh_u128 hi, void *arg)
 	return push_range(x, fam, lo, hi, a->proto, a->lo, a->hi, a->rule);
 }
 
-static bool ipblock_has(const struct bh_ipblock *b, const struct bh_addr *a)
-{
-	if (!bh_prefix_contains(&b->cidr, a))
-		return false;
-	for (size_t i = 0; i < b->n_except; i++)
-		if (bh_prefix_contains(&b->except[i], a))
-			return false;
-	return true;
-}
-
 /*
  * Entries of one rule for the target workload `self` in direction d.
  * A named port resolves against the destination: `self` for ingress, each
@@ -321,7 +311,7 @@ static int rule_entries(struct cctx *x, const struct bh_rule *rule, uint32_t id,
 					if (!port_resolve(p, &inv->wl[w], &pv))
 						continue;
 					for (size_t a = 0; a < inv->wl[w].n_ips; a++)
-						if (ipblock_has(&peer->ipblock, &inv->wl[w].ips[a]) &&
+						if (bh_ipblock_contains(&peer->ipblock, &inv->wl[w].ips[a]) &&
 						    (ret = push_addr(x, &inv->wl[w].ips[a], pv.proto,
 								     pv.lo, pv.hi, id)))
 							return ret;

@@ -236,6 +236,27 @@ int bh__dstrdup(struct bh_dctx *c, const struct bh_ynode *v, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+int bh__dname(struct bh_dctx *c, const struct bh_ynode *v, const char *(*check)(const char *),
+	      const char *what, char **out)
+{
+	const char *s = bh__dstr(c, v), *why;
+	char *copy;
+
+	if (!s)
+		return 0;
+	why = check(s);
+	if (why) {
+		bh__derr(c, v, "invalid %s \"%s\": %s", what, s, why);
+		return 0;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	free(*out);
+	*out = copy;
+	return 0;
+}
+
 bool bh__dint(struct bh_dctx *c, const struct bh_ynode *v, long long min, long long max,
 	      long long *out)
 {

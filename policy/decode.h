@@ -68,6 +68,13 @@ bool bh__expect_map(struct bh_dctx *c, const struct bh_ynode *v);
 const char *bh__dstr(struct bh_dctx *c, const struct bh_ynode *v);
 /* Copy of the string value into *out (NULL after a recorded error). 0 or -ENOMEM. */
 int bh__dstrdup(struct bh_dctx *c, const struct bh_ynode *v, char **out);
+/*
+ * A name checked by `check` (one of the *_err functions below); replaces
+ * *out with a copy when valid, records "invalid WHAT "x": why" otherwise.
+ * 0 or -ENOMEM.
+ */
+int bh__dname(struct bh_dctx *c, const struct bh_ynode *v, const char *(*check)(const char *),
+	      const char *what, char **out);
 /* An integer within [min, max] (a quoted "80" is not an integer). */
 bool bh__dint(struct bh_dctx *c, const struct bh_ynode *v, long long min, long long max,
 	      long long *out);

@@ -3,21 +3,11 @@
 
 #include "eval.h"
 
-static bool in_ipblock(const struct bh_ipblock *b, const struct bh_addr *a)
-{
-	if (!bh_prefix_contains(&b->cidr, a))
-		return false;
-	for (size_t i = 0; i < b->n_except; i++)
-		if (bh_prefix_contains(&b->except[i], a))
-			return false;
-	return true;
-}
-
 static bool peer_matches(const struct bh_inventory *inv, const struct bh_policy *pol,
 			 const struct bh_peer *p, const struct bh_endpoint *peer)
 {
 	if (p->has_ipblock)
-		return in_ipblock(&p->ipblock, &peer->addr);
+		return bh_ipblock_contains(&p->ipblock, &peer->addr);
 	if (!peer->wl)
 		return false;
 	if (p->has_ns_sel) {

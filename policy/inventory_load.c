@@ -38,19 +38,9 @@ struct inv_state {
 static int ns_name(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
 	struct inv_state *st = obj;
-	struct bh_namespace *ns = &st->inv->ns[st->inv->n_ns];
-	const char *s = bh__dstr(c, v), *why;
 
 	st->ns_at[st->inv->n_ns] = (struct bh_loc){ c->file, v->line, v->col };
-	if (!s)
-		return 0;
-	why = bh__dns_label_err(s);
-	if (why) {
-		bh__derr(c, v, "invalid namespace name \"%s\": %s", s, why);
-		return 0;
-	}
-	ns->name = strdup(s);
-	return ns->name ? 0 : -ENOMEM;
+	return bh__dname(c, v, bh__dns_label_err, "namespace name", &st->inv->ns[st->inv->n_ns].name);
 }
 
 static int ns_labels(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
@@ -108,35 +98,14 @@ static int root_namespaces(struct bh_dctx *c, const struct bh_ynode *v, void *ob
 static int wl_name(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
 	struct inv_state *st = obj;
-	const char *s = bh__dstr(c, v), *why;
 
 	st->wl_at[st->cur_idx] = (struct bh_loc){ c->file, v->line, v->col };
-	if (!s)
-		return 0;
-	why = bh__dns_subdomain_err(s);
-	if (why) {
-		bh__derr(c, v, "invalid workload name \"%s\": %s", s, why);
-		return 0;
-	}
-	st->cur->name = strdup(s);
-	return st->cur->name ? 0 : -ENOMEM;
+	return bh__dname(c, v, bh__dns_subdomain_err, "workload name", &st->cur->name);
 }
 
 static int wl_namespace(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	struct inv_state *st = obj;
-	const char *s = bh__dstr(c, v), *why;
-
-	if (!s)
-		return 0;
-	why = bh__dns_label_err(s);
-	if (why) {
-		bh__derr(c, v, "invalid namespace \"%s\": %s", s, why);
-		return 0;
-	}
-	free(st->cur->namespace);
-	st->cur->namespace = strdup(s);
-	return st->cur->namespace ? 0 : -ENOMEM;
+	return bh__dname(c, v, bh__dns_label_err, "namespace", &((struct inv_state *)obj)->cur->namespace);
 }
 
 static int wl_labels(struct bh_dctx *c, const struct bh_ynode *v, void *obj)

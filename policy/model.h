@@ -102,6 +102,9 @@ struct bh_ipblock {
 	size_t n_except;
 };
 
+/* True when a is inside cidr and inside none of the excepts. */
+bool bh_ipblock_contains(const struct bh_ipblock *b, const struct bh_addr *a);
+
 struct bh_peer {
 	struct bh_loc loc;
 	bool has_pod_sel;

@@ -91,35 +91,14 @@ static int meta_annotations(struct bh_dctx *c, const struct bh_ynode *v, void *o
 static int meta_name(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
 	struct pol_state *st = obj;
-	const char *s = bh__dstr(c, v), *why;
 
 	*st->name_at = (struct bh_loc){ c->file, v->line, v->col };
-	if (!s)
-		return 0;
-	why = bh__dns_subdomain_err(s);
-	if (why) {
-		bh__derr(c, v, "invalid name \"%s\": %s", s, why);
-		return 0;
-	}
-	st->p->name = strdup(s);
-	return st->p->name ? 0 : -ENOMEM;
+	return bh__dname(c, v, bh__dns_subdomain_err, "name", &st->p->name);
 }
 
 static int meta_namespace(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	struct pol_state *st = obj;
-	const char *s = bh__dstr(c, v), *why;
-
-	if (!s)
-		return 0;
-	why = bh__dns_label_err(s);
-	if (why) {
-		bh__derr(c, v, "invalid namespace \"%s\": %s", s, why);
-		return 0;
-	}
-	free(st->p->namespace);
-	st->p->namespace = strdup(s);
-	return st->p->namespace ? 0 : -ENOMEM;
+	return bh__dname(c, v, bh__dns_label_err, "namespace", &((struct pol_state *)obj)->p->namespace);
 }
 
 static int meta_labels(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
