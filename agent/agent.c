@@ -71,7 +71,7 @@ static int load_policies(struct bh_agent *a)
 	if (r < 0) {
 		if (!d.n)
 			bh_diag_add(&d, &(struct bh_loc){ .file = path }, "%s", strerror(-r));
-		report_diag(a, "policy-invalid", &d);
+		report_diag(a, "invalid-policy", &d);
 		a->cnt.invalid_edits++;
 		bh_diag_deinit(&d);
 		return r;
@@ -125,7 +125,7 @@ static int load_inventory(struct bh_agent *a)
 		if (!d.n)
 			bh_diag_add(&d, &(struct bh_loc){ .file = a->cfg->inventory }, "%s",
 				    strerror(-r));
-		report_diag(a, "inventory-invalid", &d);
+		report_diag(a, "invalid-inventory", &d);
 		a->cnt.invalid_edits++;
 		bh_diag_deinit(&d);
 		return r;
@@ -337,12 +337,21 @@ static void docker_cb(void *arg, enum bh_docker_ev ev, const struct bh_workload 
 			uv_timer_start(&a->kick, kick_cb, KICK_MS, 0);
 		break;
 	case BH_DOCKER_SYNCED:
+		if (a->docker_lost)
+			bh_out_lifecycle(&a->out, "source-regained", "success",
+					 json_pack("{s:s, s:s}", "source", "docker", "socket",
+						   a->cfg->docker),
+					 NULL);
+		a->docker_lost = false;
 		a->docker_synced = true;
 		agent_reconcile(a, true, 0);
 		break;
 	case BH_DOCKER_LOST:
-		bh_out_lifecycle(&a->out, "docker-lost", "failure", NULL, msg);
+		bh_out_lifecycle(&a->out, "source-lost", "failure",
+				 json_pack("{s:s, s:s}", "source", "docker", "socket", a->cfg->docker),
+				 msg);
 		set_last_error(a, msg);
+		a->docker_lost = true;
 		if (!a->ready) {
 			/* Enforce what the other sources know; containers follow on reconnect. */
 			a->docker_synced = true;

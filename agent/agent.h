@@ -72,6 +72,7 @@ struct bh_agent {
 	struct bh_logrx *logrx;
 	unsigned int handles;	/* loop handles open (for the close count) */
 	bool started, ready, stopping, docker_synced, watch_on, ctl_on;
+	bool docker_lost;	/* source-lost reported, source-regained not yet */
 	bool compile_pending;	/* inputs changed but the last compile failed */
 	/* work waiting for the next reconcile */
 	uint64_t pend_ns;	/* uv_hrtime() of the first pending event, 0 = none */

@@ -92,8 +92,9 @@ check "stopped container leaves db's peer set" bh_wait 5 eval "! in_set shop-db-
 
 # dockerd restart: lost, then resynchronised; db (restart always) is enforced in its new netns
 bh_dockerd_private_kill TERM
-check "daemon stop reported" bh_wait 20 has '.event.action=="docker-lost"'
+check "daemon stop reported" bh_wait 20 has '.event.action=="source-lost"'
 bh_dockerd_private_start
+check "daemon back: source-regained reported" bh_wait 30 has '.event.action=="source-regained"'
 check "db back after the daemon restart" bh_wait 30 bash -c "[ \"\$(docker inspect -f '{{.State.Running}}' shop-db-1 2>/dev/null)\" = true ]"
 check "db enforced again after the restart" bh_wait 15 has_table shop-db-1
 bh_docker_run api2 --network "$NET" -l bulkhead.io/namespace=shop -l app=api $IMG

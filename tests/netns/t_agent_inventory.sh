@@ -92,7 +92,7 @@ check "reconciled line carries the event-to-enforced latency" \
 gen1=$("$BULKHEAD" status --json --control "$CTL" | jq .generation)
 printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n    - ports: [{port: 70000}]\n' >"$D/pol/bad.yaml"
 check "invalid policy reported as a lifecycle line with file:line:col" \
-	eventually 5 log_has '.event.action=="policy-invalid" and (.message|test("bad.yaml:[0-9]+:[0-9]+: "))'
+	eventually 5 log_has '.event.action=="invalid-policy" and (.message|test("bad.yaml:[0-9]+:[0-9]+: "))'
 check "invalid policy reported on stderr" eventually 2 grep -q "bad.yaml:[0-9]*:[0-9]*:" "$D/log.json.err"
 check "after an invalid edit: web -> db:5432 still allowed" probe web 10.99.0.3 5432
 check "after an invalid edit: web -> api still allowed (bad policy not applied)" probe web 10.99.0.2 8080
@@ -107,7 +107,7 @@ write_inventory other
 check "inventory edit: api -> db:5432 denied within 5 s" eventually 5 bash -c "! ip netns exec $P-api timeout 1 bash -c 'exec 3<>/dev/tcp/10.99.0.3/5432' 2>/dev/null"
 printf 'workloads:\n  - name: [oops\n' >"$D/inv.yaml.tmp" && mv "$D/inv.yaml.tmp" "$D/inv.yaml"
 check "invalid inventory reported with file:line:col" \
-	eventually 5 log_has '.event.action=="inventory-invalid" and (.message|test("inv.yaml:[0-9]+:[0-9]+: "))'
+	eventually 5 log_has '.event.action=="invalid-inventory" and (.message|test("inv.yaml:[0-9]+:[0-9]+: "))'
 check_not "after an invalid inventory: api -> db still denied" probe api 10.99.0.3 5432
 write_inventory api
 check "inventory fixed: api -> db:5432 allowed" eventually 5 probe api 10.99.0.3 5432

@@ -44,7 +44,7 @@ check "denied line written" eventually 10 log_has '.event.action=="denied" and .
 sed -i 's/port: 80}/port: 81}/' "$D/pol/b.yaml"
 check "policy edit applied" eventually 20 probe a 10.98.0.2 81
 echo 'kind: [' >"$D/pol/zz-bad.yaml"
-check "invalid edit reported" eventually 20 log_has '.event.action=="policy-invalid"'
+check "invalid edit reported" eventually 20 log_has '.event.action=="invalid-policy"'
 rm -f "$D/pol/zz-bad.yaml"
 check "status answers" bash -c "'$REL' status --json --control '$CTL' | jq -e '.ready' >/dev/null"
 check "reload answers" bash -c "'$REL' reload --control '$CTL' >/dev/null"
