@@ -37,6 +37,11 @@ static void print_counters(json_t *o, const char *title)
 
 	if (!json_is_object(o))
 		return;
+	if (json_is_integer(json_object_get(o, "samples")) &&
+	    !json_integer_value(json_object_get(o, "samples"))) {
+		printf("%s: no samples yet\n", title);
+		return;
+	}
 	printf("%s:", title);
 	json_object_foreach(o, k, v) {
 		if (json_is_integer(v))
