@@ -284,7 +284,7 @@ int bh_nflog_open(uint16_t group, const struct bh_nflog_opts *o, struct bh_nflog
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct bh_nflog_opts def;
-	struct nfulnl_msg_config_mode mode;
+	struct nfulnl_msg_config_mode mode = { 0 };
 	struct nlmsghdr *nlh;
 	struct bh_nflog *nl;
 	int fd, err;
@@ -293,6 +293,7 @@ int bh_nflog_open(uint16_t group, const struct bh_nflog_opts *o, struct bh_nflog
 		bh_nflog_opts_default(&def);
 		o = &def;
 	}
+	memset(buf, 0, sizeof(buf));	/* no uninitialised padding reaches the kernel */
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;

@@ -159,6 +159,7 @@ int bh_nft_table_get(const char *netns, uint64_t *gen)
 	uint32_t seq = (uint32_t)time(NULL);
 	int ret;
 
+	memset(buf, 0, sizeof(buf));	/* no uninitialised padding reaches the kernel */
 	nl = nft_socket(netns, err, sizeof(err));
 	if (!nl)
 		return -errno;

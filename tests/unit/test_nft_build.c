@@ -363,11 +363,11 @@ static void test_set_attributes(void **state)
 	assert_memory_equal(ud, addr_ud, len);
 	nftnl_set_free(s);
 
-	/* the anonymous set of ND types: anonymous, constant, 4 elements */
+	/* the anonymous set of ND and MLD types: anonymous, constant, 8 elements */
 	s = nftnl_set_alloc();
 	assert_int_equal(nftnl_set_nlmsg_parse(p->h[find_msg(p, NFT_MSG_NEWSET, "__set%d", 0)], s), 0);
 	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
-	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), 4);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), 8);
 	nftnl_set_free(s);
 	nftnl_batch_free(p->nb);
 	bh_nft_batch_free(b);
