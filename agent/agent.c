@@ -316,8 +316,8 @@ static void docker_cb(void *arg, enum bh_docker_ev ev, const struct bh_workload 
 	case BH_DOCKER_REMOVE:
 		/*
 		 * A container new to us, reported from an event (not a listing):
-		 * measure from that event's timeNano (its creation, network
-		 * connect or start, whichever came first) to enforcement, and
+		 * measure from that event's timeNano (its "start" when Docker
+		 * sent one, else the first event seen) to enforcement, and
 		 * program its namespace before the others.
 		 */
 		fresh = ev == BH_DOCKER_UPSERT && !bh_state_docker_known(&a->st, wl->container_id);

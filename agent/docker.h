@@ -180,8 +180,10 @@ void bh_docker_close(struct bh_docker *d, void (*done)(void *arg), void *arg);
  * list/resync, its list response); time_nano is that Docker event's own
  * timeNano (wall clock, CLOCK_REALTIME ns) or 0 when the report comes from a
  * list/resync. When several events about one container arrive before its
- * inspect answers, the earliest one is the cause reported (for a new
- * container that is usually its network "connect", just before "start").
+ * inspect answers, recv_ns is the earliest arrival, and the cause
+ * (time_nano, action) is the "start" event when there was one, else the
+ * earliest event: "container start to enforced" then measures the time
+ * the container's process ran before its rules were in force.
  * action is the Docker action ("start", "connect", "die", ...), "list", or
  * "" for SYNCED and LOST. Pointers borrowed.
  */

@@ -92,12 +92,22 @@ int bh_docker__entry_want(struct bh_docker *d, const char *id, uint64_t recv_ns,
 		      const char *action)
 {
 	struct bh_docker__entry *e = entry_get(d, id);
+	bool first;
 
 	if (!e)
 		return -ENOMEM;
-	if (!e->has_stamp) {
+	/*
+	 * recv_ns keeps the first event's arrival (event-to-enforced latency);
+	 * the cause is the first event too, except that a "start" replaces
+	 * an earlier create/connect: the window that matters is the one in
+	 * which the container's process runs without its rules.
+	 */
+	first = !e->has_stamp;
+	if (first) {
 		e->has_stamp = true;
 		e->stamp.recv_ns = recv_ns;
+	}
+	if (first || (!strcmp(action, "start") && strcmp(e->action, "start"))) {
 		e->stamp.time_nano = tn;
 		snprintf(e->action, sizeof(e->action), "%s", action);
 	}
