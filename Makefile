@@ -11,9 +11,10 @@ CC ?= cc
 V ?= 0
 Q = $(if $(filter 1,$(V)),,@)
 
-PKGS := libnftnl libmnl libnetfilter_log yaml-0.1 libuv jansson libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKGS := libnftnl libmnl libnetfilter_log yaml-0.1 libuv jansson
+# libcurl is not linked: the Docker source loads it when it starts (agent/curl_dl.h)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wstrict-prototypes -Wpointer-arith -Wundef -Wno-unused-parameter

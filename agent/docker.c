@@ -21,12 +21,16 @@
  * libcurl forbids calling multi functions from its callbacks, and a user
  * callback may close the source, so curl callbacks only record what
  * happened; process() acts on it after curl_multi_socket_action returns.
- */#include <errno.h>
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl_dl.h"
 #include "docker_int.h"
+
+static const struct bh_curl_api *cu;	/* libcurl, loaded by the first bh_docker_start */
 
 /*
  * API 1.41 (Docker 20.10) has every field we read and is served by every
@@ -132,7 +136,7 @@ static size_t events_header(char *p, size_t size, size_t nmemb, void *userdata)
 	long code = 0;
 
 	if ((n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n')) {
-		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+		cu->easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
 		if (code == 200)
 			r->d->events_up = true;
 	}
@@ -144,7 +148,7 @@ static void req_free(struct bh_docker__req *r)
 	if (!r)
 		return;
 	if (r->easy)
-		curl_easy_cleanup(r->easy);
+		cu->easy_cleanup(r->easy);
 	free(r->buf);
 	free(r->id);
 	free(r);
@@ -172,7 +176,7 @@ static int req_start(struct bh_docker *d, enum bh_docker__kind kind, const char 
 	r->kind = kind;
 	if (id && !(r->id = strdup(id)))
 		goto fail;
-	c = r->easy = curl_easy_init();
+	c = r->easy = cu->easy_init();
 	if (!c)
 		goto fail;
 	if (kind == REQ_EVENTS)
@@ -181,24 +185,24 @@ static int req_start(struct bh_docker *d, enum bh_docker__kind kind, const char 
 		snprintf(url, sizeof(url), "http://localhost%s/containers/json", d->api);
 	else
 		snprintf(url, sizeof(url), "http://localhost%s/containers/%s/json", d->api, id);
-	if (curl_easy_setopt(c, CURLOPT_URL, url) ||
-	    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->socket_path) ||
-	    curl_easy_setopt(c, CURLOPT_PRIVATE, r) ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->err) ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
+	if (cu->easy_setopt(c, CURLOPT_URL, url) ||
+	    cu->easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->socket_path) ||
+	    cu->easy_setopt(c, CURLOPT_PRIVATE, r) ||
+	    cu->easy_setopt(c, CURLOPT_ERRORBUFFER, r->err) ||
+	    cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
+	    cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L) ||
+	    cu->easy_setopt(c, CURLOPT_WRITEFUNCTION,
 			     kind == REQ_EVENTS ? events_write : body_write) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, r))
+	    cu->easy_setopt(c, CURLOPT_WRITEDATA, r))
 		goto fail;
 	if (kind == REQ_EVENTS) {
-		if (curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, events_header) ||
-		    curl_easy_setopt(c, CURLOPT_HEADERDATA, r))
+		if (cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, events_header) ||
+		    cu->easy_setopt(c, CURLOPT_HEADERDATA, r))
 			goto fail;
-	} else if (curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)d->req_timeout)) {
+	} else if (cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)d->req_timeout)) {
 		goto fail;
 	}
-	if (curl_multi_add_handle(d->multi, c))
+	if (cu->multi_add_handle(d->multi, c))
 		goto fail;
 	r->next = d->reqs;
 	d->reqs = r;
@@ -215,7 +219,7 @@ static void reqs_abort(struct bh_docker *d)
 
 	while ((r = d->reqs)) {
 		d->reqs = r->next;
-		curl_multi_remove_handle(d->multi, r->easy);
+		cu->multi_remove_handle(d->multi, r->easy);
 		req_free(r);
 	}
 }
@@ -227,7 +231,7 @@ static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res
 	long code = 0;
 	char why[CURL_ERROR_SIZE + 64];
 
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	cu->easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (r->kind == REQ_EVENTS && code == 400 && d->api[0]) {
 		/* too old an API version for this daemon: speak its own */
 		d->api = "";
@@ -247,7 +251,7 @@ static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res
 
 		if (res != CURLE_OK)
 			snprintf(why, sizeof(why), "%s: %s", what,
-				 r->err[0] ? r->err : curl_easy_strerror(res));
+				 r->err[0] ? r->err : cu->easy_strerror(res));
 		else if (code != 200)
 			snprintf(why, sizeof(why), "%s: HTTP %ld", what, code);
 		else
@@ -285,15 +289,15 @@ static void process(struct bh_docker *d)
 	CURLMsg *m;
 	int left;
 
-	while (!d->closing && (m = curl_multi_info_read(d->multi, &left))) {
+	while (!d->closing && (m = cu->multi_info_read(d->multi, &left))) {
 		struct bh_docker__req *r = NULL;
 		CURL *easy = m->easy_handle;
 		CURLcode res = m->data.result;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
-		curl_multi_remove_handle(d->multi, easy);
+		cu->easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+		cu->multi_remove_handle(d->multi, easy);
 		req_unlink(d, r);
 		req_done(d, r, res);
 		req_free(r);
@@ -377,7 +381,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	if (events & UV_WRITABLE)
 		flags |= CURL_CSELECT_OUT;
 	d->depth++;
-	curl_multi_socket_action(d->multi, s->fd, flags, &running);
+	cu->multi_socket_action(d->multi, s->fd, flags, &running);
 	process(d);
 	d->depth--;
 	if (d->closing && !d->depth)
@@ -402,7 +406,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 
 	if (what == CURL_POLL_REMOVE) {
 		if (s) {
-			curl_multi_assign(d->multi, fd, NULL);
+			cu->multi_assign(d->multi, fd, NULL);
 			sock_close(d, s);
 		}
 		return 0;
@@ -423,7 +427,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 			s->next->pprev = &s->next;
 		s->pprev = &d->socks;
 		d->socks = s;
-		curl_multi_assign(d->multi, fd, s);
+		cu->multi_assign(d->multi, fd, s);
 	}
 	if (what & CURL_POLL_IN)
 		ev |= UV_READABLE;
@@ -438,7 +442,7 @@ static void on_curl_timeout(uv_timer_t *t)
 	int running;
 
 	d->depth++;
-	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	cu->multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	process(d);
 	d->depth--;
 	if (d->closing && !d->depth)
@@ -500,7 +504,14 @@ int bh_docker_start(uv_loop_t *loop, const struct bh_docker_opts *o, bh_docker_c
 	*out = NULL;
 	if (!cb)
 		return -EINVAL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+	if (!cu) {
+		char why[160];
+
+		cu = bh_curl_load(why, sizeof(why));
+		if (!cu)
+			return -ELIBACC;	/* libcurl missing: "Can not access a needed shared library" */
+	}
+	if (cu->global_init(CURL_GLOBAL_DEFAULT))
 		return -ENOMEM;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -518,14 +529,14 @@ int bh_docker_start(uv_loop_t *loop, const struct bh_docker_opts *o, bh_docker_c
 		d->backoff_max = d->backoff_min;
 	d->backoff = d->backoff_min;
 	d->req_timeout = o && o->request_timeout_ms ? o->request_timeout_ms : 10000;
-	d->multi = curl_multi_init();
+	d->multi = cu->multi_init();
 	if (!d->multi)
 		goto fail_path;
-	if (curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_CONNS))
+	if (cu->multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
+	    cu->multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) ||
+	    cu->multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
+	    cu->multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) ||
+	    cu->multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_CONNS))
 		goto fail_multi;
 	/* uv_timer_init and uv_timer_start cannot fail with a callback given */
 	uv_timer_init(loop, &d->curl_timer);
@@ -542,13 +553,13 @@ int bh_docker_start(uv_loop_t *loop, const struct bh_docker_opts *o, bh_docker_c
 	return 0;
 
 fail_multi:
-	curl_multi_cleanup(d->multi);
+	cu->multi_cleanup(d->multi);
 fail_path:
 	free(d->socket_path);
 fail_alloc:
 	free(d);
 fail_global:
-	curl_global_cleanup();
+	cu->global_cleanup();
 	return err;
 }
 
@@ -562,7 +573,7 @@ void bh_docker_close(struct bh_docker *d, void (*done)(void *arg), void *arg)
 	if (d->depth)
 		return;	/* the outermost loop callback finishes the job */
 	reqs_abort(d);
-	curl_multi_cleanup(d->multi);
+	cu->multi_cleanup(d->multi);
 	d->multi = NULL;
 	d->torn_down = true;
 	while (d->socks) {
@@ -575,5 +586,5 @@ void bh_docker_close(struct bh_docker *d, void (*done)(void *arg), void *arg)
 	d->pending_closes += 2;
 	uv_close((uv_handle_t *)&d->retry, on_handle_closed);
 	uv_close((uv_handle_t *)&d->curl_timer, on_handle_closed);
-	curl_global_cleanup();
+	cu->global_cleanup();
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libnftnl-dev libmnl-dev libnetfilter-log-dev
       libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
       nftables iproute2 conntrack valgrind docker.io rsyslog ulogd2 ulogd2-json
-      procps psmisc)
+      procps psmisc jq python3 util-linux)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
