@@ -87,7 +87,7 @@ static void conn_answer(struct conn *k)
 	if (!resp)
 		resp = json_pack("{s:s}", "error", "request failed");
 	json_decref(req);
-	text = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+	text = resp ? json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
 	json_decref(resp);
 	if (!text) {
 		conn_close(k);

@@ -133,7 +133,7 @@ void bh_out_lifecycle(struct bh_out *o, const char *action, const char *outcome,
 		json_object_set_new(line, "message", json_string(message));
 	if (extra)
 		json_object_set(line, "bulkhead", extra);
-	text = json_dumps(line, JSON_COMPACT);
+	text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	if (text) {
 		size_t len = strlen(text);
 		char *nl = realloc(text, len + 2);
