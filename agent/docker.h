@@ -73,7 +73,7 @@ enum bh_docker_map {
  * Returns a bh_docker_map value (>= 0) or -EINVAL (not a container object:
  * no Id) / -ENOMEM. On every value >= 0, *wl is initialised as far as the
  * JSON allows (id, container name, image, labels, namespace, name, netns and
- * ips; ports only on OK) and must be released with bh_docker_workload_deinit;
+ * ips; ports only on OK) and must be released with bh_workload_deinit;
  * on SKIP and ERROR, why (size whylen) says why. On a negative return *wl is
  * zeroed and owns nothing.
  */
@@ -111,12 +111,8 @@ struct bh_docker_event {
 /* Parse one line of GET /events. 0 or -EINVAL (not a JSON object). */
 int bh_docker_event_parse_buf(const char *buf, size_t len, struct bh_docker_event *ev);
 
-/* Deep copy of a workload (dst uninitialised). 0 or -ENOMEM (dst zeroed). */
-int bh_docker_workload_copy(struct bh_workload *dst, const struct bh_workload *src);
 /* True when every field of a and b (identity, labels, netns, ips, ports) is equal. */
 bool bh_docker_workload_equal(const struct bh_workload *a, const struct bh_workload *b);
-/* Frees everything *wl owns and zeroes it. Accepts a zeroed workload. */
-void bh_docker_workload_deinit(struct bh_workload *wl);
 
 /* ---- the source on a libuv loop (agent/docker.c) ----------------------------- */
 

@@ -210,22 +210,6 @@ fail:
 
 /* ---- workloads --------------------------------------------------------------------- */
 
-void bh_docker_workload_deinit(struct bh_workload *wl)
-{
-	if (!wl)
-		return;
-	free(wl->name);
-	free(wl->namespace);
-	bh_labels_deinit(&wl->labels);
-	free(wl->netns);
-	free(wl->ips);
-	bh_docker_ports_free(wl->ports, wl->n_ports);
-	free(wl->container_id);
-	free(wl->container_name);
-	free(wl->image);
-	memset(wl, 0, sizeof(*wl));
-}
-
 static int dup_opt(char **dst, const char *src)
 {
 	*dst = NULL;
@@ -233,44 +217,6 @@ static int dup_opt(char **dst, const char *src)
 		return 0;
 	*dst = strdup(src);
 	return *dst ? 0 : -ENOMEM;
-}
-
-int bh_docker_workload_copy(struct bh_workload *dst, const struct bh_workload *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->loc = src->loc;
-	dst->ips_from_netns = src->ips_from_netns;
-	if (dup_opt(&dst->name, src->name) || dup_opt(&dst->namespace, src->namespace) ||
-	    dup_opt(&dst->netns, src->netns) || dup_opt(&dst->container_id, src->container_id) ||
-	    dup_opt(&dst->container_name, src->container_name) ||
-	    dup_opt(&dst->image, src->image))
-		goto fail;
-	if (src->labels.n && bh_labels_copy(&dst->labels, &src->labels))
-		goto fail;
-	if (src->n_ips) {
-		dst->ips = malloc(src->n_ips * sizeof(*dst->ips));
-		if (!dst->ips)
-			goto fail;
-		memcpy(dst->ips, src->ips, src->n_ips * sizeof(*dst->ips));
-		dst->n_ips = src->n_ips;
-	}
-	if (src->n_ports) {
-		dst->ports = calloc(src->n_ports, sizeof(*dst->ports));
-		if (!dst->ports)
-			goto fail;
-		dst->n_ports = src->n_ports;
-		for (size_t i = 0; i < src->n_ports; i++) {
-			dst->ports[i] = src->ports[i];
-			dst->ports[i].name = NULL;
-			if (dup_opt(&dst->ports[i].name, src->ports[i].name))
-				goto fail;
-		}
-	}
-	return 0;
-
-fail:
-	bh_docker_workload_deinit(dst);
-	return -ENOMEM;
 }
 
 /* Add the address text s (may be NULL or "") unless already present. */
@@ -447,7 +393,7 @@ int bh_docker_inspect_parse(const struct json_t *c, struct bh_workload *wl, char
 	return ret;
 
 fail:
-	bh_docker_workload_deinit(wl);
+	bh_workload_deinit(wl);
 	return err;
 }
 

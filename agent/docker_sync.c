@@ -70,7 +70,7 @@ static struct bh_docker__entry *entry_get(struct bh_docker *d, const char *id)
 
 void bh_docker__entry_free(struct bh_docker__entry *e)
 {
-	bh_docker_workload_deinit(&e->wl);
+	bh_workload_deinit(&e->wl);
 	free(e->id);
 	free(e);
 }
@@ -129,7 +129,7 @@ static void sync_finish(struct bh_docker *d)
 			e->reported = false;
 			e->has_stamp = false;
 			bh_docker__emit(d, e, BH_DOCKER_REMOVE, &e->wl, "gone while the daemon was away");
-			bh_docker_workload_deinit(&e->wl);
+			bh_workload_deinit(&e->wl);
 		}
 	}
 	for (size_t i = d->n_ents; i-- > 0;) {
@@ -188,7 +188,7 @@ static void inspect_report(struct bh_docker *d, struct bh_docker__entry *e, int 
 		e->seen_gen = d->gen;
 		if (!e->reported || force || !bh_docker_workload_equal(&e->wl, wl))
 			bh_docker__emit(d, e, BH_DOCKER_UPSERT, wl, NULL);
-		bh_docker_workload_deinit(&e->wl);
+		bh_workload_deinit(&e->wl);
 		e->wl = *wl;
 		memset(wl, 0, sizeof(*wl));
 		e->reported = true;
@@ -198,7 +198,7 @@ static void inspect_report(struct bh_docker *d, struct bh_docker__entry *e, int 
 	}
 	if (e->reported) {
 		bh_docker__emit(d, e, BH_DOCKER_REMOVE, &e->wl, map == BH_DOCKER_MAP_STOPPED ? "stopped" : why);
-		bh_docker_workload_deinit(&e->wl);
+		bh_workload_deinit(&e->wl);
 		e->reported = false;
 	}
 	/* the same SKIP or ERROR once per container (and again on a resync) */
@@ -211,7 +211,7 @@ static void inspect_report(struct bh_docker *d, struct bh_docker__entry *e, int 
 		e->noted = false;
 	}
 	e->has_stamp = false;
-	bh_docker_workload_deinit(wl);
+	bh_workload_deinit(wl);
 }
 
 void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long code)

@@ -72,73 +72,6 @@ void bh_state_inventory_set(struct bh_state *st, struct bh_inventory *inv)
 	st->file_inv = inv;
 }
 
-static char *dup_opt(const char *s, int *err)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		*err = -ENOMEM;
-	return d;
-}
-
-void bh_state_workload_deinit(struct bh_workload *w)
-{
-	free(w->name);
-	free(w->namespace);
-	bh_labels_deinit(&w->labels);
-	free(w->netns);
-	free(w->ips);
-	for (size_t i = 0; i < w->n_ports; i++)
-		free(w->ports[i].name);
-	free(w->ports);
-	free(w->container_id);
-	free(w->container_name);
-	free(w->image);
-	memset(w, 0, sizeof(*w));
-}
-
-int bh_state_workload_copy(struct bh_workload *dst, const struct bh_workload *src)
-{
-	int err = 0;
-
-	memset(dst, 0, sizeof(*dst));
-	dst->loc = src->loc;
-	dst->ips_from_netns = src->ips_from_netns;
-	dst->name = dup_opt(src->name, &err);
-	dst->namespace = dup_opt(src->namespace, &err);
-	dst->netns = dup_opt(src->netns, &err);
-	dst->container_id = dup_opt(src->container_id, &err);
-	dst->container_name = dup_opt(src->container_name, &err);
-	dst->image = dup_opt(src->image, &err);
-	if (!err && bh_labels_copy(&dst->labels, &src->labels))
-		err = -ENOMEM;
-	if (!err && src->n_ips) {
-		dst->ips = malloc(src->n_ips * sizeof(*dst->ips));
-		if (dst->ips) {
-			memcpy(dst->ips, src->ips, src->n_ips * sizeof(*dst->ips));
-			dst->n_ips = src->n_ips;
-		} else {
-			err = -ENOMEM;
-		}
-	}
-	if (!err && src->n_ports) {
-		dst->ports = calloc(src->n_ports, sizeof(*dst->ports));
-		if (!dst->ports)
-			err = -ENOMEM;
-		for (size_t i = 0; !err && i < src->n_ports; i++) {
-			dst->ports[i] = src->ports[i];
-			dst->ports[i].name = dup_opt(src->ports[i].name, &err);
-			dst->n_ports = i + 1;
-		}
-	}
-	if (err)
-		bh_state_workload_deinit(dst);
-	return err;
-}
-
 static long dock_find(const struct bh_state *st, const char *id)
 {
 	for (size_t i = 0; i < st->n_dock; i++)
@@ -160,12 +93,12 @@ int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl)
 
 	if (!wl->container_id || !wl->name)
 		return -EINVAL;
-	r = bh_state_workload_copy(&copy, wl);
+	r = bh_workload_copy(&copy, wl);
 	if (r < 0)
 		return r;
 	i = dock_find(st, wl->container_id);
 	if (i >= 0) {
-		bh_state_workload_deinit(&st->dock[i]);
+		bh_workload_deinit(&st->dock[i]);
 		st->dock[i] = copy;
 		return 0;
 	}
@@ -174,7 +107,7 @@ int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl)
 		struct bh_workload *v = realloc(st->dock, cap * sizeof(*v));
 
 		if (!v) {
-			bh_state_workload_deinit(&copy);
+			bh_workload_deinit(&copy);
 			return -ENOMEM;
 		}
 		st->dock = v;
@@ -190,7 +123,7 @@ int bh_state_docker_remove(struct bh_state *st, const struct bh_workload *wl)
 
 	if (i < 0)
 		return -ENOENT;
-	bh_state_workload_deinit(&st->dock[i]);
+	bh_workload_deinit(&st->dock[i]);
 	st->dock[i] = st->dock[--st->n_dock];
 	return 0;
 }
@@ -198,7 +131,7 @@ int bh_state_docker_remove(struct bh_state *st, const struct bh_workload *wl)
 void bh_state_docker_clear(struct bh_state *st)
 {
 	for (size_t i = 0; i < st->n_dock; i++)
-		bh_state_workload_deinit(&st->dock[i]);
+		bh_workload_deinit(&st->dock[i]);
 	st->n_dock = 0;
 }
 
@@ -294,7 +227,7 @@ static int merge(struct bh_state *st, struct bh_inventory **out)
 			st->dup_skipped++;
 			continue;
 		}
-		r = bh_state_workload_copy(&m->wl[m->n_wl], c[i].w);
+		r = bh_workload_copy(&m->wl[m->n_wl], c[i].w);
 		if (!r) {
 			loc_rebase(&m->wl[m->n_wl].loc, c[i].src, m);
 			m->n_wl++;

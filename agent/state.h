@@ -73,8 +73,5 @@ const struct bh_gen *bh_state_gen_find(const struct bh_state *st, uint64_t id);
 /* The policy set of a generation (NULL when none). Borrowed. */
 const struct bh_policy_set *bh_gen_policies(const struct bh_gen *g);
 
-/* Deep copy of a workload (dst uninitialised). 0 or -ENOMEM (dst then owns nothing). */
-int bh_state_workload_copy(struct bh_workload *dst, const struct bh_workload *src);
-void bh_state_workload_deinit(struct bh_workload *w);
 
 #endif

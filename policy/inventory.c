@@ -13,8 +13,10 @@
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 
-static void workload_deinit(struct bh_workload *w)
+void bh_workload_deinit(struct bh_workload *w)
 {
+	if (!w)
+		return;
 	free(w->name);
 	free(w->namespace);
 	bh_labels_deinit(&w->labels);
@@ -26,6 +28,53 @@ static void workload_deinit(struct bh_workload *w)
 	free(w->container_id);
 	free(w->container_name);
 	free(w->image);
+	memset(w, 0, sizeof(*w));
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+int bh_workload_copy(struct bh_workload *dst, const struct bh_workload *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->loc = src->loc;
+	dst->ips_from_netns = src->ips_from_netns;
+	if (dup_opt(&dst->name, src->name) || dup_opt(&dst->namespace, src->namespace) ||
+	    dup_opt(&dst->netns, src->netns) || dup_opt(&dst->container_id, src->container_id) ||
+	    dup_opt(&dst->container_name, src->container_name) ||
+	    dup_opt(&dst->image, src->image))
+		goto fail;
+	if (src->labels.n && bh_labels_copy(&dst->labels, &src->labels))
+		goto fail;
+	if (src->n_ips) {
+		dst->ips = malloc(src->n_ips * sizeof(*dst->ips));
+		if (!dst->ips)
+			goto fail;
+		memcpy(dst->ips, src->ips, src->n_ips * sizeof(*dst->ips));
+		dst->n_ips = src->n_ips;
+	}
+	if (src->n_ports) {
+		dst->ports = calloc(src->n_ports, sizeof(*dst->ports));
+		if (!dst->ports)
+			goto fail;
+		dst->n_ports = src->n_ports;
+		for (size_t i = 0; i < src->n_ports; i++) {
+			dst->ports[i] = src->ports[i];
+			if (dup_opt(&dst->ports[i].name, src->ports[i].name))
+				goto fail;
+		}
+	}
+	return 0;
+
+fail:
+	bh_workload_deinit(dst);
+	return -ENOMEM;
 }
 
 void bh_inventory_free(struct bh_inventory *inv)
@@ -38,7 +87,7 @@ void bh_inventory_free(struct bh_inventory *inv)
 	}
 	free(inv->ns);
 	for (size_t i = 0; i < inv->n_wl; i++)
-		workload_deinit(&inv->wl[i]);
+		bh_workload_deinit(&inv->wl[i]);
 	free(inv->wl);
 	for (size_t i = 0; i < inv->n_files; i++)
 		free(inv->files[i]);

@@ -183,18 +183,7 @@ static int wl_ips(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 
 static int port_name(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	struct bh_named_port *p = obj;
-	const char *s = bh__dstr(c, v), *why;
-
-	if (!s)
-		return 0;
-	why = bh__svc_name_err(s);
-	if (why) {
-		bh__derr(c, v, "invalid port name \"%s\": %s", s, why);
-		return 0;
-	}
-	p->name = strdup(s);
-	return p->name ? 0 : -ENOMEM;
+	return bh__dname(c, v, bh__svc_name_err, "port name", &((struct bh_named_port *)obj)->name);
 }
 
 static int port_port(struct bh_dctx *c, const struct bh_ynode *v, void *obj)

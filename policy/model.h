@@ -228,6 +228,11 @@ struct bh_inventory {
 	size_t n_by_ip;
 };
 
+/* Frees everything a workload owns and zeroes it (the struct itself is the caller's). */
+void bh_workload_deinit(struct bh_workload *w);
+/* Deep copy into dst (dst uninitialised). 0, or -ENOMEM with dst left empty. */
+int bh_workload_copy(struct bh_workload *dst, const struct bh_workload *src);
+
 void bh_inventory_free(struct bh_inventory *inv);
 int bh_inventory_load(const char *path, struct bh_diag *diag, struct bh_inventory **out);
 int bh_inventory_load_buf(const char *name, const char *buf, size_t len,

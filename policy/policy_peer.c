@@ -33,18 +33,7 @@ struct expr_state {
 
 static int expr_key(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	struct expr_state *st = obj;
-	const char *s = bh__dstr(c, v), *why;
-
-	if (!s)
-		return 0;
-	why = bh__qualified_name_err(s);
-	if (why) {
-		bh__derr(c, v, "invalid label key \"%s\": %s", s, why);
-		return 0;
-	}
-	st->e->key = strdup(s);
-	return st->e->key ? 0 : -ENOMEM;
+	return bh__dname(c, v, bh__qualified_name_err, "label key", &((struct expr_state *)obj)->e->key);
 }
 
 static int expr_operator(struct bh_dctx *c, const struct bh_ynode *v, void *obj)

@@ -30,12 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 4) {
 	case 0:
 		if (bh_docker_inspect_parse_buf(buf, len, &wl, why, sizeof(why)) >= 0) {
-			if (!bh_docker_workload_copy(&cp, &wl)) {
+			if (!bh_workload_copy(&cp, &wl)) {
 				if (!bh_docker_workload_equal(&cp, &wl))
 					abort();
-				bh_docker_workload_deinit(&cp);
+				bh_workload_deinit(&cp);
 			}
-			bh_docker_workload_deinit(&wl);
+			bh_workload_deinit(&wl);
 		}
 		break;
 	case 1:

@@ -76,18 +76,18 @@ static void test_two_networks(void **state)
 
 	struct bh_workload cp;
 
-	assert_int_equal(bh_docker_workload_copy(&cp, &wl), 0);
+	assert_int_equal(bh_workload_copy(&cp, &wl), 0);
 	assert_true(bh_docker_workload_equal(&cp, &wl));
 	cp.ips[1].a[3] ^= 1;
 	assert_false(bh_docker_workload_equal(&cp, &wl));
 	cp.ips[1].a[3] ^= 1;
 	assert_true(bh_docker_workload_equal(&cp, &wl));
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 	assert_string_equal(cp.ports[2].name, "pg");
 	assert_string_equal(bh_labels_get(&cp.labels, "app"), "db");
 	assert_int_equal(cp.n_ips, 3);
-	bh_docker_workload_deinit(&cp);
-	bh_docker_workload_deinit(&cp);	/* zeroed: a second deinit is harmless */
+	bh_workload_deinit(&cp);
+	bh_workload_deinit(&cp);	/* zeroed: a second deinit is harmless */
 }
 
 static void test_compose(void **state)
@@ -105,7 +105,7 @@ static void test_compose(void **state)
 	assert_string_equal(bh_addr_format(&wl.ips[0], buf, sizeof(buf)), "172.17.0.3");
 	assert_string_equal(bh_addr_format(&wl.ips[1], buf, sizeof(buf)), "172.18.0.3");
 	assert_int_equal(wl.n_ports, 0);
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 }
 
 static void test_explicit_name_wins(void **state)
@@ -123,7 +123,7 @@ static void test_explicit_name_wins(void **state)
 			 BH_DOCKER_MAP_OK);
 	assert_string_equal(wl.namespace, "prod");
 	assert_string_equal(wl.name, "api");
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 }
 
 /* Missing State, Config, Name, Networks: defaults, no crash. */
@@ -143,7 +143,7 @@ static void test_missing_fields(void **state)
 	assert_null(wl.image);
 	assert_int_equal(wl.labels.n, 0);
 	assert_int_equal(wl.n_ips, 0);
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 
 	assert_int_equal(bh_docker_inspect_parse_buf("{\"Name\":\"/n\"}", 12, &wl, why, sizeof(why)),
 			 -EINVAL);
@@ -173,21 +173,21 @@ static void test_stopped_and_skipped(void **state)
 	assert_int_equal(bh_docker_inspect_parse_buf(stopped, sizeof(stopped) - 1, &wl, why, sizeof(why)),
 			 BH_DOCKER_MAP_STOPPED);
 	assert_string_equal(wl.container_name, "s");
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 	assert_int_equal(bh_docker_inspect_parse_buf(host, sizeof(host) - 1, &wl, why, sizeof(why)),
 			 BH_DOCKER_MAP_SKIP);
 	assert_non_null(strstr(why, "host"));
 	assert_string_equal(wl.name, "h");
 	assert_null(wl.netns);
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 	assert_int_equal(bh_docker_inspect_parse_buf(shared, sizeof(shared) - 1, &wl, why, sizeof(why)),
 			 BH_DOCKER_MAP_SKIP);
 	assert_non_null(strstr(why, "container:c3"));
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 	assert_int_equal(bh_docker_inspect_parse_buf(nokey, sizeof(nokey) - 1, &wl, why, sizeof(why)),
 			 BH_DOCKER_MAP_SKIP);
 	assert_non_null(strstr(why, "SandboxKey"));
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 }
 
 static void test_bad_ports_label(void **state)
@@ -206,7 +206,7 @@ static void test_bad_ports_label(void **state)
 	assert_non_null(strstr(why, "bulkhead.io/ports"));
 	assert_string_equal(wl.name, "bp");
 	assert_int_equal(wl.n_ports, 0);
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 }
 
 static void test_bad_identity(void **state)
@@ -221,7 +221,7 @@ static void test_bad_identity(void **state)
 	assert_int_equal(bh_docker_inspect_parse_buf(j, sizeof(j) - 1, &wl, why, sizeof(why)),
 			 BH_DOCKER_MAP_ERROR);
 	assert_non_null(strstr(why, "a/b/x"));
-	bh_docker_workload_deinit(&wl);
+	bh_workload_deinit(&wl);
 }
 
 static const struct {
