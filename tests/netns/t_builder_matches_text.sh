@@ -119,18 +119,6 @@ out=$("$BULKHEAD" apply --generation 7 --inventory "$T/inv.yaml" --policies "$T/
 check_eq "apply exits 0" 0 "$?"
 diag "$(grep -v '^ops/peer' <<<"$out")"
 
-# nft_norm NS: JSON listing without handles, one object a line
-nft_norm() {
-	ip netns exec "$1" nft -j list table inet bulkhead | python3 -c '
-import json, sys
-for o in json.load(sys.stdin)["nftables"]:
-    for v in o.values():
-        if isinstance(v, dict):
-            v.pop("handle", None)
-    if "metainfo" not in o:
-        print(json.dumps(o, sort_keys=True))'
-}
-
 for n in "${names[@]}"; do
 	w=shop/$n
 	[ "$n" = mon ] && w=ops/mon
@@ -152,8 +140,8 @@ for n in "${names[@]}"; do
 		diag "$(head -5 "$T/$n.nfterr")"
 		continue
 	fi
-	nft_norm "$NSP-text" >"$T/$n.text.json"
-	nft_norm "$NSP-$n" >"$T/$n.built.json"
+	nft_json text >"$T/$n.text.json"
+	nft_json "$n" >"$T/$n.built.json"
 	if diff -u "$T/$n.text.json" "$T/$n.built.json" >"$T/$n.diff"; then
 		ok "$w: nft -j list identical ($(wc -l <"$T/$n.built.json") objects)"
 	else
@@ -173,7 +161,7 @@ ip netns exec "$NSP-text" nft flush ruleset
 	--policies "$T/pol" --workload shop/db | ip netns exec "$NSP-text" nft -f -
 "$BULKHEAD" apply --generation 9 --log-group 7 --log-rate 0 --inventory "$T/inv.yaml" \
 	--policies "$T/pol" >/dev/null 2>&1
-check_eq "log options: identical listings" "$(nft_norm "$NSP-text")" "$(nft_norm "$NSP-db")"
+check_eq "log options: identical listings" "$(nft_json text)" "$(nft_json db)"
 check "log options: no limit, group 7" bash -c "ip netns exec $NSP-db nft list chain inet bulkhead ingress | grep -q 'log prefix \"bh/9/i/d\" group 7\$'"
 check "a comment was cut to the limit" grep -q 'comment ".*\.\.\."' "$T/db.nft"
 check "the big table has more than 1000 set elements" \
