@@ -120,7 +120,7 @@ json_t *bh_agent_status(struct bh_agent *a)
 			    json_integer((json_int_t)(g ? bh_gen_policies(g)->n : 0)));
 	json_object_set_new(o, "last_error", a->last_error ? json_string(a->last_error)
 							   : json_null());
-	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"events", (json_int_t)a->cnt.events,
 		"reconciles", (json_int_t)a->cnt.reconciles,
 		"compiles", (json_int_t)a->cnt.compiles,
@@ -130,6 +130,8 @@ json_t *bh_agent_status(struct bh_agent *a)
 		"namespaces_recreated", (json_int_t)a->rec.ns_recreated,
 		"namespaces_touched_last", (json_int_t)a->cnt.ns_touched_last,
 		"log_lines", (json_int_t)ls.lines,
+		"log_suppressed_duplicates", (json_int_t)ls.suppressed,
+		"log_over_limit", (json_int_t)ls.unlogged,
 		"drops", (json_int_t)(ls.gaps + ls.write_errors + bh_out_dropped(&a->out)),
 		"overruns", (json_int_t)ls.overruns,
 		"log_readers", (json_int_t)ls.readers));

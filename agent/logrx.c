@@ -11,11 +11,12 @@
 #include "logrx.h"
 #include "netns.h"
 #include "nflog.h"
+#include "nft.h"
 #include "pkt.h"
 
 /* Datagrams read per wake-up per socket: a flood in one namespace cannot starve the loop. */
 #define RX_BATCH 8
-/* How often suppressed duplicates are summarised. */
+/* How often suppressed duplicates and attempts over the log limit are summarised. */
 #define SUMMARY_MS 10000
 
 struct reader {
@@ -25,6 +26,9 @@ struct reader {
 	char *ns, *name, *netns;
 	uint32_t id;		/* dedup workload id */
 	uint64_t overruns_seen, gaps_seen;
+	uint64_t events_tick;	/* events since the last summary */
+	bool active_prev;	/* events in the summary period before */
+	uint64_t unlogged_seen[BH_DIR_MAX];	/* the table's "limit over" counters, last read */
 	bool keep, closing;
 };
 
@@ -116,6 +120,7 @@ static int on_event(const struct bh_nflog_event *ev, void *arg)
 	struct bh_pkt p;
 
 	x->st.events++;
+	r->events_tick++;
 	if (bh_log_tag_parse(ev->prefix, &tag) < 0 ||
 	    bh_pkt_decode(ev->payload, ev->payload_len, ev->hw_proto, &p) < 0) {
 		x->st.malformed++;
@@ -300,9 +305,49 @@ static void summary_one(uint32_t wl, uint64_t suppressed, uint64_t first_ms, voi
 	snprintf(msg, sizeof(msg), "suppressed %llu similar in %.0fs", (unsigned long long)suppressed,
 		 secs);
 	bh_out_lifecycle(&x->a->out, "suppressed", NULL,
-			 json_pack("{s:s, s:I, s:f}", "workload", key, "suppressed",
-				   (json_int_t)suppressed, "seconds", secs),
+			 json_pack("{s:s, s:s, s:I, s:f}", "workload", key, "cause", "duplicate",
+				   "suppressed", (json_int_t)suppressed, "seconds", secs),
 			 msg);
+}
+
+/*
+ * Attempts the kernel did not log because the workload's log limit was
+ * exhausted: their verdict was taken and counted by the table's
+ * "limit rate over" rules, so a flood is summarised, never silent. Only
+ * namespaces that logged anything in this period or the one before are
+ * read: the limit can only have cut the log where the burst was spent.
+ */
+static void unlogged_one(struct bh_logrx *x, struct reader *r)
+{
+	static const char *const dirs[BH_DIR_MAX] = { "ingress", "egress" };
+	struct bh_nft_state st;
+	bool active = r->events_tick > 0;
+
+	if (!active && !r->active_prev)
+		return;
+	r->active_prev = active;
+	r->events_tick = 0;
+	if (bh_nft_table_read(r->netns, &st) <= 0)
+		return;
+	for (int d = 0; d < BH_DIR_MAX; d++) {
+		uint64_t cur = st.unlogged[d], prev = r->unlogged_seen[d];
+		/* a replaced table starts its counters again */
+		uint64_t n = cur >= prev ? cur - prev : cur;
+		char key[512], msg[600];
+
+		r->unlogged_seen[d] = cur;
+		if (!n)
+			continue;
+		x->st.unlogged += n;
+		snprintf(key, sizeof(key), "%s/%s", r->ns, r->name);
+		snprintf(msg, sizeof(msg), "%llu %s attempts over the log limit in %us: verdict taken, not logged",
+			 (unsigned long long)n, dirs[d], SUMMARY_MS / 1000);
+		bh_out_lifecycle(&x->a->out, "suppressed", NULL,
+				 json_pack("{s:s, s:s, s:s, s:I, s:i}", "workload", key, "cause",
+					   "log-limit", "direction", dirs[d], "suppressed", (json_int_t)n,
+					   "seconds", SUMMARY_MS / 1000),
+				 msg);
+	}
 }
 
 static void summary_cb(uv_timer_t *t)
@@ -310,6 +355,8 @@ static void summary_cb(uv_timer_t *t)
 	struct bh_logrx *x = t->data;
 
 	bh_dedup_summary(&x->dd, summary_one, x);
+	for (size_t i = 0; i < x->n; i++)
+		unlogged_one(x, x->v[i]);
 }
 
 int bh_logrx_alloc(uv_loop_t *loop, struct bh_agent *a, struct bh_logrx **out)

@@ -26,6 +26,7 @@ struct bh_logrx_stats {
 	uint64_t events;	/* NFLOG events received */
 	uint64_t lines;		/* denied (and audit) lines written */
 	uint64_t suppressed;	/* duplicates folded into summaries */
+	uint64_t unlogged;	/* attempts over the kernel's log limit (counted, not logged) */
 	uint64_t overruns;	/* socket overruns (ENOBUFS) */
 	uint64_t gaps;		/* events lost, from sequence numbers */
 	uint64_t malformed;	/* events that did not decode */

@@ -87,4 +87,16 @@ int bh_nft_delete(const char *netns, char *err, size_t errlen);
  */
 int bh_nft_table_get(const char *netns, uint64_t *gen);
 
+struct bh_nft_state {
+	uint64_t generation;		/* of the first log statement, 0 when none */
+	uint64_t unlogged[2];		/* [enum bh_dir]: packets over the log limit, verdict taken, not logged */
+};
+
+/*
+ * Reads the table's generation and the counters of its "limit rate over"
+ * rules, per direction (they reset when the table is replaced).
+ * 1 when the table exists, 0 when it does not, or a negative errno.
+ */
+int bh_nft_table_read(const char *netns, struct bh_nft_state *st);
+
 #endif

@@ -314,23 +314,36 @@ static int lookups_add(struct build *x, int dir, const char *v, struct verdict o
 	return 0;
 }
 
-/* [limit rate R/second burst B packets] log prefix "bh/G/k/kind" group N */
-static int log_rule_add(struct build *x, int dir, char kind)
+/*
+ * [limit rate over R/second burst B packets counter V]
+ * log prefix "bh/G/k/kind" group N
+ * Over the limit a packet takes the chain's verdict V at once, counted.
+ */
+static int log_rules_add(struct build *x, int dir, char kind)
 {
-	struct nftnl_rule *r = rule_new(x);
 	struct bh_log_tag t = { x->o->generation, (uint8_t)dir, kind };
+	struct nftnl_rule *r;
 	char prefix[64];
 	int ret = 0;
 
+	if (x->o->log_rate) {
+		r = rule_new(x);
+		if (!r)
+			return -ENOMEM;
+		/* a zero burst would never let a packet through: nft text says 1 */
+		ret = bh_nft__limit_over(r, x->o->log_rate, x->o->log_burst ? x->o->log_burst : 1);
+		if (!ret)
+			ret = bh_nft__counter(r);
+		if (!ret)
+			ret = bh_nft__verdict(r, kind == 'd' ? NF_DROP : NF_ACCEPT, NULL);
+		if ((ret = rule_push(x, r, ret)))
+			return ret;
+	}
+	r = rule_new(x);
 	if (!r)
 		return -ENOMEM;
 	bh_log_tag_format(&t, prefix, sizeof(prefix));
-	/* a zero burst would never let a packet through: nft text says 1 */
-	if (x->o->log_rate)
-		ret = bh_nft__limit(r, x->o->log_rate, x->o->log_burst ? x->o->log_burst : 1);
-	if (!ret)
-		ret = bh_nft__log(r, prefix, x->o->log_group);
-	return rule_push(x, r, ret);
+	return rule_push(x, r, bh_nft__log(r, prefix, x->o->log_group));
 }
 
 static int final_rule_add(struct build *x, bool counter, int verdict, const char *chain)
@@ -367,7 +380,7 @@ static int dir_chains_add(struct build *x, int dir)
 	if (d->enforce.isolated) {
 		if ((ret = lookups_add(x, dir, "", ok)))
 			return ret;
-		if (d->log != BH_LOG_NONE && (ret = log_rule_add(x, dir, 'd')))
+		if (d->log != BH_LOG_NONE && (ret = log_rules_add(x, dir, 'd')))
 			return ret;
 		if ((ret = final_rule_add(x, true, NF_DROP, NULL)))
 			return ret;
@@ -378,14 +391,14 @@ static int dir_chains_add(struct build *x, int dir)
 		chain_start(x, audit);
 		if ((ret = lookups_add(x, dir, "a", ok2)))
 			return ret;
-		if (d->log != BH_LOG_NONE && (ret = log_rule_add(x, dir, 'w')))
+		if (d->log != BH_LOG_NONE && (ret = log_rules_add(x, dir, 'w')))
 			return ret;
 		if ((ret = final_rule_add(x, false, NF_ACCEPT, NULL)))
 			return ret;
 	}
 	if (d->log == BH_LOG_ALL) {
 		chain_start(x, allow);
-		if ((ret = log_rule_add(x, dir, 'a')))
+		if ((ret = log_rules_add(x, dir, 'a')))
 			return ret;
 		if ((ret = final_rule_add(x, false, NF_ACCEPT, NULL)))
 			return ret;

@@ -68,7 +68,8 @@ int bh_nft__meta_cmp(struct nftnl_rule *r, uint32_t key, const void *val, uint32
 int bh_nft__icmpv6_nd(struct nftnl_rule *r, uint32_t set_id);
 int bh_nft__addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat,
 			const char *set, uint32_t set_id);
-int bh_nft__limit(struct nftnl_rule *r, uint64_t rate, uint32_t burst);
+/* limit rate over RATE/second burst BURST packets */
+int bh_nft__limit_over(struct nftnl_rule *r, uint64_t rate, uint32_t burst);
 int bh_nft__log(struct nftnl_rule *r, const char *prefix, uint16_t group);
 int bh_nft__counter(struct nftnl_rule *r);
 int bh_nft__verdict(struct nftnl_rule *r, int verdict, const char *chain);

@@ -187,7 +187,7 @@ int bh_nft__addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat
 	return lookup(r, set, set_id);
 }
 
-int bh_nft__limit(struct nftnl_rule *r, uint64_t rate, uint32_t burst)
+int bh_nft__limit_over(struct nftnl_rule *r, uint64_t rate, uint32_t burst)
 {
 	struct nftnl_expr *e = expr_add(r, "limit");
 
@@ -197,7 +197,7 @@ int bh_nft__limit(struct nftnl_rule *r, uint64_t rate, uint32_t burst)
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);	/* per second */
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);	/* "over" */
 	return 0;
 }
 

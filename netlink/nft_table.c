@@ -83,36 +83,55 @@ int bh_nft_delete(const char *netns, char *err, size_t errlen)
 	return ret;
 }
 
-struct gen_ctx {
-	uint64_t gen;
-	bool found;
+struct read_ctx {
+	struct bh_nft_state *st;
+	bool have_gen;
+	int dir;		/* of the rule being parsed; -1 outside ingress/egress chains */
+	bool over_limit;	/* the rule has a "limit rate over" */
+	uint64_t packets;	/* its counter */
 };
 
 static int expr_cb(struct nftnl_expr *e, void *data)
 {
-	struct gen_ctx *g = data;
+	struct read_ctx *x = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	struct bh_log_tag t;
 	const char *prefix;
 
-	if (g->found || strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "log") ||
-	    !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX))
-		return MNL_CB_OK;
-	prefix = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
-	if (prefix && bh_log_tag_parse(prefix, &t) == 0) {
-		g->gen = t.generation;
-		g->found = true;
+	if (!strcmp(name, "limit")) {
+		x->over_limit = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS) & NFT_LIMIT_F_INV;
+	} else if (!strcmp(name, "counter")) {
+		x->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	} else if (!strcmp(name, "log") && !x->have_gen &&
+		   nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX)) {
+		prefix = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
+		if (prefix && bh_log_tag_parse(prefix, &t) == 0) {
+			x->st->generation = t.generation;
+			x->have_gen = true;
+		}
 	}
 	return MNL_CB_OK;
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct read_ctx *x = data;
 	struct nftnl_rule *r = nftnl_rule_alloc();
+	const char *chain;
 
 	if (!r)
 		return MNL_CB_ERROR;
-	if (nftnl_rule_nlmsg_parse(nlh, r) == 0)
-		nftnl_expr_foreach(r, expr_cb, data);
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+		chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+		/* ingress, ingress_audit, ingress_allow; egress likewise */
+		x->dir = !chain ? -1 : !strncmp(chain, "ingress", 7) ? BH_INGRESS :
+			 !strncmp(chain, "egress", 6) ? BH_EGRESS : -1;
+		x->over_limit = false;
+		x->packets = 0;
+		nftnl_expr_foreach(r, expr_cb, x);
+		if (x->dir >= 0 && x->over_limit)
+			x->st->unlogged[x->dir] += x->packets;
+	}
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
@@ -148,10 +167,10 @@ out:
 	return ret;
 }
 
-int bh_nft_table_get(const char *netns, uint64_t *gen)
+int bh_nft_table_read(const char *netns, struct bh_nft_state *st)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE], err[128];
-	struct gen_ctx g = { 0 };
+	struct read_ctx x = { .st = st };
 	struct nftnl_table *t;
 	struct nftnl_rule *r;
 	struct mnl_socket *nl;
@@ -159,6 +178,7 @@ int bh_nft_table_get(const char *netns, uint64_t *gen)
 	uint32_t seq = (uint32_t)time(NULL);
 	int ret;
 
+	memset(st, 0, sizeof(*st));
 	memset(buf, 0, sizeof(buf));	/* no uninitialised padding reaches the kernel */
 	nl = nft_socket(netns, err, sizeof(err));
 	if (!nl)
@@ -179,9 +199,6 @@ int bh_nft_table_get(const char *netns, uint64_t *gen)
 	}
 	if (ret)
 		goto out;
-	ret = 1;
-	if (!gen)
-		goto out;
 	r = nftnl_rule_alloc();
 	if (!r) {
 		ret = -ENOMEM;
@@ -191,11 +208,20 @@ int bh_nft_table_get(const char *netns, uint64_t *gen)
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq + 1);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	ret = request(nl, nlh, rule_cb, &g);
+	ret = request(nl, nlh, rule_cb, &x);
 	if (!ret)
 		ret = 1;
-	*gen = g.gen;
 out:
 	mnl_socket_close(nl);
+	return ret;
+}
+
+int bh_nft_table_get(const char *netns, uint64_t *gen)
+{
+	struct bh_nft_state st;
+	int ret = bh_nft_table_read(netns, &st);
+
+	if (ret > 0 && gen)
+		*gen = st.generation;
 	return ret;
 }

@@ -104,7 +104,11 @@ bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
  * "out" (egress: hook output, peer = daddr, iface check oif); X is "s" or
  * "d" accordingly; CH is "ingress"/"egress"; HK is "input"/"output";
  * k is 'i' or 'e'; G the generation; N the log group; R/B the log rate
- * and burst ("limit rate R/second burst B packets" is left out when R==0).
+ * and burst. LOG(kind, V) stands for two rules:
+ *       limit rate over R/second burst B packets counter V   <- left out when R == 0
+ *       log prefix "bh/G/k/kind" group N
+ * (over the limit a packet takes the verdict V at once and is counted:
+ * the log is cut, never the verdict, and the agent reports the count).
  *
  * table inet bulkhead {
  *   for view V in ("" = enforce, "a" = audit), D in (in, out), F in (4, 6):
@@ -132,18 +136,18 @@ bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
  *       ip  Xaddr . meta l4proto . th dport @{D}4 OK
  *       ip6 Xaddr @{D}6_any OK
  *       ip6 Xaddr . meta l4proto . th dport @{D}6 OK
- *       limit rate R/second burst B packets log prefix "bh/G/k/d" group N   <- not when log == none
+ *       LOG(d, drop)   <- not when log == none
  *       counter drop
  *     otherwise (audit only):
  *       goto CH_audit
  *   }
  *   chain CH_audit {                    <- only when has_audit
  *       the same four lookups on the a{D}... sets, verdict OK2
- *       limit rate R/second burst B packets log prefix "bh/G/k/w" group N   <- not when log == none
+ *       LOG(w, accept)   <- not when log == none
  *       accept
  *   }
  *   chain CH_allow {                    <- only when log == all
- *       limit rate R/second burst B packets log prefix "bh/G/k/a" group N
+ *       LOG(a, accept)
  *       accept
  *   }
  *   OK  = "goto CH_audit" when has_audit, else OK2

@@ -148,17 +148,21 @@ static void put_sets(FILE *f, const char *view, int d, const struct bh_view *v)
 	}
 }
 
+/*
+ * The log limit cuts the log, never the verdict: packets over the limit
+ * take the chain's verdict at once, through a counter the agent reads to
+ * report how many attempts went unlogged; the others are logged and go on.
+ */
 static void put_log(FILE *f, const struct bh_emit_opts *o, int d, char kind)
 {
 	struct bh_log_tag t = { o->generation, (uint8_t)d, kind };
 	char prefix[64];
 
 	bh_log_tag_format(&t, prefix, sizeof(prefix));
-	fputs("\t\t", f);
 	if (o->log_rate)
-		fprintf(f, "limit rate %u/second burst %u packets ", o->log_rate,
-			o->log_burst ? o->log_burst : 1);
-	fprintf(f, "log prefix \"%s\" group %u\n", prefix, o->log_group);
+		fprintf(f, "\t\tlimit rate over %u/second burst %u packets counter %s\n", o->log_rate,
+			o->log_burst ? o->log_burst : 1, kind == 'd' ? "drop" : "accept");
+	fprintf(f, "\t\tlog prefix \"%s\" group %u\n", prefix, o->log_group);
 }
 
 static void put_lookups(FILE *f, const char *view, int d, const char *verdict)

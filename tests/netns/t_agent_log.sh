@@ -5,7 +5,7 @@
 # allowed traffic logs nothing unless the policy says log: all; audit mode
 # lets traffic through and logs would-deny; repeats of one flow are folded
 # into a "suppressed" summary; a flood is cut by the kernel-side log limit
-# while every packet is still dropped.
+# while every packet is still dropped, and what the limit cut is reported.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent_lib.sh"
@@ -161,6 +161,12 @@ diag "flood: $((d1 - d0)) packets dropped, $((l1 - l0)) lines written"
 check "every flood packet was dropped" test "$((d1 - d0))" -ge 2000
 check "the log of the flood is limited (at most burst + rate x time)" test "$((l1 - l0))" -le 200
 check "the flood was logged at all" test "$((l1 - l0))" -ge 10
+# what the limit cut is reported: logged + reported over the limit = dropped
+unlogged() { jq -s '[.[] | select(.event.action=="suppressed" and .bulkhead.cause=="log-limit" and .bulkhead.workload=="shop/db" and .bulkhead.direction=="ingress") | .bulkhead.suppressed] | add // 0' "$AGENT_LOG"; }
+want=$(( (d1 - d0) - (l1 - l0) ))
+eventually 25 bash -c "[ \"\$(jq -s '[.[] | select(.event.action==\"suppressed\" and .bulkhead.cause==\"log-limit\" and .bulkhead.workload==\"shop/db\" and .bulkhead.direction==\"ingress\") | .bulkhead.suppressed] | add // 0' '$AGENT_LOG')\" -ge $want ]"
+check_eq "attempts over the log limit are summarised, exactly" "$want" "$(unlogged)"
+check "status counts them" bash -c "'$BULKHEAD' status --json --control '$D/ctl' | jq -e '.counters.log_over_limit >= $want' >/dev/null"
 
 # --- the agent survived all of it and still answers
 check "status answers after the flood" bash -c "'$BULKHEAD' status --control '$D/ctl' >/dev/null"

@@ -503,13 +503,17 @@ static void test_rules(void **state)
 	assert_string_equal(v.lookup_set, "in4");
 	nth_rule(p, "ingress", 3, &v);
 	assert_string_equal(v.lookup_set, "in6");
+	/* over the log limit: counted and dropped without a log */
 	nth_rule(p, "ingress", 4, &v);
-	assert_string_equal(v.exprs, "limit,log");
-	assert_string_equal(v.log_prefix, "bh/42/i/d");
+	assert_string_equal(v.exprs, "limit,counter,immediate");
+	assert_int_equal(v.verdict, NF_DROP);
 	nth_rule(p, "ingress", 5, &v);
+	assert_string_equal(v.exprs, "log");
+	assert_string_equal(v.log_prefix, "bh/42/i/d");
+	nth_rule(p, "ingress", 6, &v);
 	assert_string_equal(v.exprs, "counter,immediate");
 	assert_int_equal(v.verdict, NF_DROP);
-	assert_int_equal(count_rules(p, "ingress"), 6);
+	assert_int_equal(count_rules(p, "ingress"), 7);
 	nftnl_batch_free(p->nb);
 	bh_nft_batch_free(b);
 	free(p);
@@ -547,9 +551,15 @@ static void test_audit_and_log_all(void **state)
 	nth_rule(p, "egress_audit", 0, &v);
 	assert_string_equal(v.lookup_set, "aout4_any");
 	assert_string_equal(v.target, "egress_allow");
+	/* over the limit an audited or allowed packet still passes */
 	nth_rule(p, "egress_audit", 4, &v);
+	assert_string_equal(v.exprs, "limit,counter,immediate");
+	assert_int_equal(v.verdict, NF_ACCEPT);
+	nth_rule(p, "egress_audit", 5, &v);
 	assert_string_equal(v.log_prefix, "bh/42/e/w");
 	nth_rule(p, "egress_allow", 0, &v);
+	assert_int_equal(v.verdict, NF_ACCEPT);
+	nth_rule(p, "egress_allow", 1, &v);
 	assert_string_equal(v.log_prefix, "bh/42/e/a");
 	/* log none: no log rule in ingress */
 	assert_int_equal(count_rules(p, "ingress"), 5);
