@@ -37,11 +37,6 @@ struct cctx {
 	bool *ns_ok;			/* scratch: [namespace] qualifies for a peer */
 };
 
-static int fam_of(const struct bh_addr *a)
-{
-	return a->family == AF_INET6 ? BH_FAM_V6 : BH_FAM_V4;
-}
-
 static bool is_selector_peer(const struct bh_peer *p)
 {
 	return p->has_pod_sel || p->has_ns_sel;
@@ -152,7 +147,7 @@ static int push_range(struct cctx *x, int fam, bh_u128 lo, bh_u128 hi, uint8_t p
 static int push_addr(struct cctx *x, const struct bh_addr *a, uint8_t proto,
 		     uint16_t plo, uint16_t phi, uint32_t rule)
 {
-	int fam = fam_of(a);
+	int fam = bh__fam_of(a);
 	bh_u128 v = bh__addr_to_u128(a->a, fam);
 
 	return push_range(x, fam, v, v, proto, plo, phi, rule);
@@ -160,7 +155,7 @@ static int push_addr(struct cctx *x, const struct bh_addr *a, uint8_t proto,
 
 static void prefix_range(const struct bh_prefix *p, bh_u128 *lo, bh_u128 *hi)
 {
-	int fam = fam_of(&p->addr);
+	int fam = bh__fam_of(&p->addr);
 	int bits = fam == BH_FAM_V4 ? 32 : 128;
 	bh_u128 host = p->len >= bits ? 0 : (bh_u128)(bh__fam_max(fam) >> p->len);
 
@@ -172,7 +167,7 @@ static void prefix_range(const struct bh_prefix *p, bh_u128 *lo, bh_u128 *hi)
 static int ipblock_ranges(struct cctx *x, const struct bh_ipblock *b,
 			  int (*fn)(struct cctx *, int, bh_u128, bh_u128, void *), void *arg)
 {
-	int fam = fam_of(&b->cidr.addr);
+	int fam = bh__fam_of(&b->cidr.addr);
 	bh_u128 lo, hi, cur;
 	bh_u128 (*ex)[2];
 	int ret = 0;
@@ -625,61 +620,4 @@ void bh_compiled_free(struct bh_compiled *c)
 	free(c->wl_group);
 	free(c->rules);
 	free(c);
-}
-
-/* ---- lookup (explain, log attribution) ------------------------------------------- */
-
-static int cmp_key(uint8_t proto, bh_u128 a, const struct bh_elem *e, int fam)
-{
-	bh_u128 lo = bh__addr_to_u128(e->lo, fam);
-
-	if (proto != e->proto)
-		return proto < e->proto ? -1 : 1;
-	return a < lo ? -1 : a > lo;
-}
-
-static bool elems_find(const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a,
-		       uint16_t port, uint32_t *rule)
-{
-	size_t lo = 0, hi = es->n;
-
-	/* upper bound: first element whose (proto, lo) is greater than (proto, a) */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (cmp_key(proto, a, &es->v[mid], fam) >= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* all pieces of the one segment that may hold a sit right before it */
-	for (size_t i = lo; i-- > 0;) {
-		const struct bh_elem *e = &es->v[i];
-
-		if (e->proto != proto || memcmp(e->lo, es->v[lo - 1].lo, 16))
-			break;
-		if (a > bh__addr_to_u128(e->hi, fam))
-			break;
-		if (port >= e->port_lo && port <= e->port_hi) {
-			*rule = e->rule;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
-		    uint8_t proto, uint16_t port, uint32_t *rule)
-{
-	int fam = fam_of(peer);
-	bh_u128 a = bh__addr_to_u128(peer->a, fam);
-	uint32_t r1 = BH_RULE_NONE, r2 = BH_RULE_NONE;
-	bool ok1, ok2 = false;
-
-	ok1 = elems_find(&v->any[fam], fam, 0, a, 0, &r1);
-	if (proto)
-		ok2 = elems_find(&v->l4[fam], fam, proto, a, port, &r2);
-	if (rule)
-		*rule = r1 < r2 ? r1 : r2;
-	return ok1 || ok2;
 }

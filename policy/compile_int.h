@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "compile.h"
 
@@ -29,6 +30,11 @@ int bh__ents_push(struct bh__ents *e, const struct bh__ent *x);
 
 bh_u128 bh__addr_to_u128(const uint8_t *a, int fam);
 void bh__u128_to_addr(bh_u128 v, int fam, uint8_t *out);
+static inline int bh__fam_of(const struct bh_addr *a)
+{
+	return a->family == AF_INET6 ? BH_FAM_V6 : BH_FAM_V4;
+}
+
 static inline bh_u128 bh__fam_max(int fam)
 {
 	return fam == BH_FAM_V4 ? (bh_u128)0xffffffffu : ~(bh_u128)0;
