@@ -42,8 +42,10 @@ run_one() {	# name timeout cmd...
 section() { [ -z "${BH_ONLY:-}" ] || [ "$BH_ONLY" = "$1" ]; }
 
 if section unit; then
-	for t in "$BH_UNIT_DIR"/test_*; do
-		[ -x "$t" ] || continue
+	# one binary per source: a stale binary of a removed test never runs
+	for src in tests/unit/test_*.c; do
+		t=$BH_UNIT_DIR/$(basename "$src" .c)
+		[ -x "$t" ] || { run_one "unit/$(basename "$t") (not built)" 10 false; continue; }
 		run_one "unit/$(basename "$t")" 300 "$t"
 	done
 fi
