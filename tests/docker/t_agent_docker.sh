@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 bh_docker_require
-command -v jq >/dev/null || { skip "jq is not installed"; exit 0; }
+command -v jq >/dev/null || { nok "jq is not installed (bash tests/deps.sh install)"; exit 1; }
 [ -x "$BH_TOOLS/bhprobe" ] || { nok "no $BH_TOOLS/bhprobe: run make tools"; exit 1; }
 W=$(mktemp -d /tmp/bha-dock.XXXXXX)
 on_exit rm -rf "$W"

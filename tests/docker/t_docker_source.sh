@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 bh_docker_require
-command -v jq >/dev/null || { skip "jq is not installed"; exit 0; }
+command -v jq >/dev/null || { nok "jq is not installed (bash tests/deps.sh install)"; exit 1; }
 W=$(mktemp -d /tmp/bh-dsrc.XXXXXX)
 on_exit rm -rf "$W"
 check "private dockerd starts" bh_dockerd_private_up "$W/d"

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent_lib.sh"
 
-command -v valgrind >/dev/null || { skip "valgrind not installed"; exit 0; }
+command -v valgrind >/dev/null || { nok "valgrind is not installed (bash tests/deps.sh install)"; exit 1; }
 REL=${BH_RELEASE:-$BH_ROOT/bulkhead}
 [ -x "$REL" ] || { nok "release binary $REL (run make)"; exit 1; }
 

@@ -9,7 +9,7 @@
 SENDER=$BH_UNIT_DIR/test_sink
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 [ -x "$SENDER" ] || { nok "missing $SENDER (make sanbuild)"; exit 1; }
-if [ ! -x "$RSYSLOGD" ]; then skip "rsyslogd not installed"; exit 0; fi
+if [ ! -x "$RSYSLOGD" ]; then nok "rsyslogd is not installed (bash tests/deps.sh install)"; exit 1; fi
 
 NS=bhl$$-syslog
 TMP=$(mktemp -d /tmp/bh-rsyslog.XXXXXX)
