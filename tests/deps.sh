@@ -17,7 +17,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own dockerd, rsyslogd and ulogd when they need them.
+# Keep the packages' services from starting at install: a dockerd started by
+# the package would rewrite the host's own firewall ruleset.
+policy_rc=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy_rc=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' >"$policy_rc"
+	chmod 755 "$policy_rc"
+	trap 'rm -f "$policy_rc"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# rsyslog, ulogd2 and dockerd are started by the tests that need them, not here.
-systemctl disable --now ulogd2 2>/dev/null || true
