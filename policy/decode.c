@@ -472,7 +472,7 @@ const char *bh__intern_file(char ***files, size_t *n_files, const char *name)
 	return copy;
 }
 
-unsigned int bh__proto_parse(const char *s)
+static unsigned int proto_parse(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -521,4 +521,19 @@ void bh__diag_sort_from(struct bh_diag *d, size_t from)
 	for (size_t i = 0; i < n; i++)
 		d->v[from + i] = tmp[i].e;
 	free(tmp);
+}
+
+int bh__dproto(struct bh_dctx *c, const struct bh_ynode *v, uint8_t *out)
+{
+	const char *s = bh__dstr(c, v);
+	unsigned int proto;
+
+	if (!s)
+		return 0;
+	proto = proto_parse(s);
+	if (!proto)
+		bh__derr(c, v, "unsupported protocol \"%s\" (expected TCP, UDP or SCTP)", s);
+	else
+		*out = (uint8_t)proto;
+	return 0;
 }

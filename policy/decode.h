@@ -98,7 +98,10 @@ int bh__read_file(const char *path, char **out, size_t *len);
 /* Orders the entries recorded since index `from` (one file's) by line and column. */
 void bh__diag_sort_from(struct bh_diag *d, size_t from);
 
-/* Protocol name (TCP, UDP, SCTP; case-sensitive) -> IPPROTO_*, or 0. */
-unsigned int bh__proto_parse(const char *s);
+/*
+ * A port protocol (TCP, UDP, SCTP; case-sensitive as in Kubernetes) into
+ * *out as IPPROTO_*; records an error and leaves *out otherwise. Returns 0.
+ */
+int bh__dproto(struct bh_dctx *c, const struct bh_ynode *v, uint8_t *out);
 
 #endif

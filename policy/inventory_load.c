@@ -197,17 +197,7 @@ static int port_port(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 
 static int port_protocol(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	const char *s = bh__dstr(c, v);
-	unsigned int proto;
-
-	if (!s)
-		return 0;
-	proto = bh__proto_parse(s);
-	if (!proto)
-		bh__derr(c, v, "unsupported protocol \"%s\" (expected TCP, UDP or SCTP)", s);
-	else
-		((struct bh_named_port *)obj)->proto = (uint8_t)proto;
-	return 0;
+	return bh__dproto(c, v, &((struct bh_named_port *)obj)->proto);
 }
 
 static const struct bh_field port_fields[] = {

@@ -306,18 +306,7 @@ struct port_state {
 
 static int port_protocol(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	struct port_state *st = obj;
-	const char *s = bh__dstr(c, v);
-	unsigned int proto;
-
-	if (!s)
-		return 0;
-	proto = bh__proto_parse(s);
-	if (!proto)
-		bh__derr(c, v, "unsupported protocol \"%s\" (expected TCP, UDP or SCTP)", s);
-	else
-		st->p->proto = (uint8_t)proto;
-	return 0;
+	return bh__dproto(c, v, &((struct port_state *)obj)->p->proto);
 }
 
 static int port_port(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
