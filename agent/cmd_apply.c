@@ -16,6 +16,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "compile.h"
 #include "diag.h"
@@ -63,19 +64,6 @@ static void apply_usage(FILE *f)
 		   BH_LOG_GROUP, BH_LOG_RATE, BH_LOG_BURST);
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* 0, or the exit code of a usage error (2) or of --help (-1: print usage, exit 0). */
 static int parse_args(struct apply *a, int argc, char **argv)
 {
@@ -92,7 +80,7 @@ static int parse_args(struct apply *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t v;
+	unsigned long long v;
 	int opt;
 
 	optind = 1;
@@ -119,7 +107,7 @@ static int parse_args(struct apply *a, int argc, char **argv)
 			a->debug_netlink = true;
 			break;
 		case 'g':
-			if (parse_u64(optarg, UINT16_MAX, &v)) {
+			if (bh_cli_number(optarg, UINT16_MAX, &v)) {
 				fprintf(stderr, "bulkhead apply: bad --log-group '%s'\n", optarg);
 				return 2;
 			}
@@ -127,7 +115,7 @@ static int parse_args(struct apply *a, int argc, char **argv)
 			break;
 		case 'r':
 		case 'b':
-			if (parse_u64(optarg, UINT32_MAX, &v)) {
+			if (bh_cli_number(optarg, UINT32_MAX, &v)) {
 				fprintf(stderr, "bulkhead apply: bad --log-%s '%s'\n",
 					opt == 'r' ? "rate" : "burst", optarg);
 				return 2;
@@ -138,7 +126,7 @@ static int parse_args(struct apply *a, int argc, char **argv)
 				a->opts.log_burst = (uint32_t)v;
 			break;
 		case 'G':
-			if (parse_u64(optarg, UINT64_MAX, &v)) {
+			if (bh_cli_number(optarg, UINT64_MAX, &v)) {
 				fprintf(stderr, "bulkhead apply: bad --generation '%s'\n", optarg);
 				return 2;
 			}
