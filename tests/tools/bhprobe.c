@@ -18,7 +18,8 @@
  *       one TCP connection that echoes a byte every interval, N times;
  *       exit 0 when every byte came back over the same connection
  *   bhprobe wait-listen tcp|udp PORT [--timeout-ms N]
- *       wait until the port is bound in this namespace
+ *       wait until the port is bound in this namespace (reads /proc/net,
+ *       never binds the port itself)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -442,6 +443,52 @@ static int cmd_hold(int argc, char **argv)
 	return ret;
 }
 
+/*
+ * Looks for a socket bound to PORT in /proc/net/<proto>{,6} of this process's
+ * network namespace: a TCP socket in LISTEN (state 0A), or any UDP socket.
+ * Reading the table never takes the port, so a server starting at the same
+ * instant cannot lose its bind() to the probe.
+ * Returns 1 when found, 0 when not, -1 when neither table can be read.
+ */
+static int port_bound(int udp, long port)
+{
+	static const char *const tables[2][2] = {
+		{ "/proc/net/tcp", "/proc/net/tcp6" },
+		{ "/proc/net/udp", "/proc/net/udp6" },
+	};
+	int readable = 0;
+
+	for (int i = 0; i < 2; i++) {
+		FILE *f = fopen(tables[udp][i], "re");
+		char line[512];
+
+		if (!f)
+			continue;
+		readable = 1;
+		if (!fgets(line, sizeof(line), f)) {	/* header */
+			fclose(f);
+			continue;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			char local[128];
+			unsigned int lport, state;
+			char *colon;
+
+			if (sscanf(line, " %*u: %127s %*s %x", local, &state) != 2)
+				continue;
+			colon = strrchr(local, ':');
+			if (!colon || sscanf(colon + 1, "%x", &lport) != 1)
+				continue;
+			if (lport == port && (udp || state == 0x0A)) {
+				fclose(f);
+				return 1;
+			}
+		}
+		fclose(f);
+	}
+	return readable ? 0 : -1;
+}
+
 static int cmd_wait_listen(int argc, char **argv)
 {
 	struct client_opts o = { .timeout_ms = 3000 };
@@ -454,22 +501,20 @@ static int cmd_wait_listen(int argc, char **argv)
 		return usage();
 	udp = argv[0][0] == 'u';
 	deadline = now_ms() + o.timeout_ms;
-	do {
-		/* bound: binding the port fails with EADDRINUSE once the server has it */
-		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
-					   .sin6_addr = IN6ADDR_ANY_INIT };
-		int fd = socket(AF_INET6, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-		int r, zero = 0;
+	do {	/* bound: the deadline */
+		int r = port_bound(udp, port);
 
-		if (fd < 0)
+		if (r < 0) {
+			fprintf(stderr, "bhprobe wait-listen: cannot read /proc/net: %s\n",
+				strerror(errno));
 			return 1;
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		r = bind(fd, (struct sockaddr *)&s6, sizeof(s6));
-		close(fd);
-		if (r < 0 && errno == EADDRINUSE)
+		}
+		if (r)
 			return 0;
 		usleep(20000);
 	} while (now_ms() < deadline);
+	fprintf(stderr, "bhprobe wait-listen: %s port %ld not bound after %ld ms\n",
+		argv[0], port, o.timeout_ms);
 	return 1;
 }
 
