@@ -12,14 +12,14 @@ V ?= 0
 Q = $(if $(filter 1,$(V)),,@)
 
 PKGS := libnftnl libmnl libnetfilter_log yaml-0.1 libuv jansson
-# libcurl is not linked: the Docker source loads it when it starts (agent/curl_dl.h)
+# libcurl is not linked: the Docker source loads it when it starts (source/curl_dl.h)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wstrict-prototypes -Wpointer-arith -Wundef -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-BH_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Ipolicy -Inetlink -Iagent $(PKG_CFLAGS) -MMD -MP
+BH_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lm
 
 ifneq ($(SANITIZER),)
@@ -31,9 +31,11 @@ else
 BUILD ?= build/rel
 endif
 
-LIB_SRC := $(sort $(wildcard policy/*.c netlink/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c)))
+# Layers, each using only those below it: cmd -> agent -> source, log -> netlink -> policy
+LAYERS := policy netlink log source agent cmd
+LIB_SRC := $(sort $(filter-out cmd/main.c,$(wildcard $(LAYERS:%=%/*.c))))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/agent/main.o
+MAIN_OBJ := $(BUILD)/cmd/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))

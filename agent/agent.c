@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "docker.h"
-#include "logrx.h"
-#include "netns.h"
+#include "agent/agent.h"
+#include "source/docker.h"
+#include "log/logrx.h"
+#include "netlink/netns.h"
 
 /* Namespaces that failed are retried this often until they succeed. */
 #define RETRY_MS 1000

@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <uv.h>
 
-#include "config.h"
-#include "control.h"
-#include "out.h"
-#include "reconcile.h"
-#include "state.h"
-#include "watch.h"
+#include "agent/config.h"
+#include "agent/control.h"
+#include "log/out.h"
+#include "agent/reconcile.h"
+#include "agent/state.h"
+#include "agent/watch.h"
 
 struct bh_docker;
 struct bh_logrx;

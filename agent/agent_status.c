@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "logrx.h"
+#include "agent/agent.h"
+#include "log/logrx.h"
 
 /*
  * The control socket's answers: status (what is enforced where, counters,

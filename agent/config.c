@@ -6,7 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "config.h"
+#include "agent/config.h"
 
 enum opt_kind {
 	OPT_STR,	/* --x VALUE */

@@ -23,7 +23,7 @@ struct bh_agent_config {
 	char *policies;		/* directory (or file) of NetworkPolicy documents */
 	char *inventory;	/* inventory file, or NULL */
 	char *docker;		/* Docker Engine socket, or NULL when the source is off */
-	char **logs;		/* sink specs (agent/sink.h), "-" = stdout */
+	char **logs;		/* sink specs (log/sink.h), "-" = stdout */
 	size_t n_logs;
 	char *control;		/* control socket path */
 	char *hostname;		/* host.hostname in log lines; NULL: gethostname() */

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "agent/control.h"
 
 #define CONN_MAX_REQ (64 * 1024)
 #define CONN_TIMEOUT_MS 5000

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <uv.h>
 
-#include "nft.h"
-#include "reconcile.h"
-#include "state.h"
+#include "netlink/nft.h"
+#include "agent/reconcile.h"
+#include "agent/state.h"
 
 #define ERR_LEN 256
 

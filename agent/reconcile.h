@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compile.h"
+#include "policy/compile.h"
 
 struct bh_gen;
 

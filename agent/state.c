@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
+#include "agent/state.h"
 
 struct bh_state_pols {
 	unsigned int ref;

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compile.h"
-#include "model.h"
+#include "policy/compile.h"
+#include "policy/model.h"
 
 #define BH_STATE_GENS 8
 

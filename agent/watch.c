@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "watch.h"
+#include "agent/watch.h"
 
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | \
 		    IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)

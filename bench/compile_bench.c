@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "compile.h"
-#include "model.h"
+#include "policy/compile.h"
+#include "policy/model.h"
 
 static double now(void)
 {

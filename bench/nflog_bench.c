@@ -17,14 +17,14 @@
 #include <sys/resource.h>
 #include <uv.h>
 
-#include "compile.h"
-#include "dedup.h"
-#include "event.h"
-#include "jsonw.h"
-#include "model.h"
-#include "nflog.h"
-#include "pkt.h"
-#include "sink.h"
+#include "policy/compile.h"
+#include "log/dedup.h"
+#include "log/event.h"
+#include "log/jsonw.h"
+#include "policy/model.h"
+#include "netlink/nflog.h"
+#include "log/pkt.h"
+#include "log/sink.h"
 
 static const char inv_yaml[] =
 	"namespaces:\n"

@@ -18,7 +18,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
-#include "nflog.h"
+#include "netlink/nflog.h"
 
 #define GROUP 4242
 #define PER_DGRAM 64

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "netns.h"
+#include "netlink/netns.h"
 
 int bh_netns_run(const char *path, int (*fn)(void *arg), void *arg)
 {

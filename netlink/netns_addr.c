@@ -9,8 +9,8 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "model.h"
-#include "netns.h"
+#include "policy/model.h"
+#include "netlink/netns.h"
 
 struct addr_list {
 	struct bh_addr *v;

@@ -24,7 +24,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
-#include "nflog.h"
+#include "netlink/nflog.h"
 
 /*
  * Defaults, measured with bench/nflog.sh (UDP flood over veth, 2 cores):

@@ -18,8 +18,8 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
-#include "nft.h"
-#include "nft_int.h"
+#include "netlink/nft.h"
+#include "netlink/nft_int.h"
 
 /*
  * Page size of the serialised batch. The kernel processes a batch only if

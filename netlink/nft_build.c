@@ -19,9 +19,9 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
-#include "compile.h"
-#include "nft.h"
-#include "nft_int.h"
+#include "policy/compile.h"
+#include "netlink/nft.h"
+#include "netlink/nft_int.h"
 
 #define CT_INVALID 0x1u
 #define CT_ESTABLISHED 0x2u

@@ -16,8 +16,8 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/udata.h>
 
-#include "compile.h"
-#include "nft_int.h"
+#include "policy/compile.h"
+#include "netlink/nft_int.h"
 
 struct nftnl_rule *bh_nft__rule_alloc(const char *chain)
 {

@@ -23,9 +23,9 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 
-#include "compile.h"
-#include "nft.h"
-#include "nft_int.h"
+#include "policy/compile.h"
+#include "netlink/nft.h"
+#include "netlink/nft_int.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270

@@ -25,8 +25,8 @@
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 
-#include "compile.h"
-#include "nft_int.h"
+#include "policy/compile.h"
+#include "netlink/nft_int.h"
 
 /* nft datatype ids (datatype.h) and their concatenation encoding */
 #define TYPE_IPADDR 7

@@ -16,9 +16,9 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 
-#include "compile.h"
-#include "netns.h"
-#include "nft.h"
+#include "policy/compile.h"
+#include "netlink/netns.h"
+#include "netlink/nft.h"
 
 /* A NETLINK_NETFILTER socket inside netns, bound. Negative errno on failure. */
 static struct mnl_socket *nft_socket(const char *netns, char *err, size_t errlen)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 static unsigned int addr_bytes(const struct bh_addr *a)
 {

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "compile_int.h"
+#include "policy/compile_int.h"
 
 struct peer_res {		/* workloads matched by one selector peer */
 	uint32_t *wl;

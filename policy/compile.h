@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 #define BH_FAM_V4 0
 #define BH_FAM_V6 1

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "compile.h"
+#include "policy/compile.h"
 
 typedef unsigned __int128 bh_u128;	/* a 128-bit unsigned integer (IPv4 in the low bits) */
 

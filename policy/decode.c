@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "decode.h"
+#include "policy/decode.h"
 
 void bh__dctx_init(struct bh_dctx *c, struct bh_diag *diag, const char *file)
 {

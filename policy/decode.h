@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "diag.h"
-#include "model.h"
-#include "ytree.h"
+#include "policy/diag.h"
+#include "policy/model.h"
+#include "policy/ytree.h"
 
 struct bh_dctx {
 	struct bh_diag *diag;

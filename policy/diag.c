@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "policy/diag.h"
 
 void bh_diag_init(struct bh_diag *d)
 {

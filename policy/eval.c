@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <string.h>
 
-#include "eval.h"
+#include "policy/eval.h"
 
 static bool peer_matches(const struct bh_inventory *inv, const struct bh_policy *pol,
 			 const struct bh_peer *p, const struct bh_endpoint *peer)

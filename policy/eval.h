@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 struct bh_endpoint {
 	const struct bh_workload *wl;	/* NULL for an address outside the inventory */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explain.h"
+#include "policy/explain.h"
 
 static void explain_dir(const struct bh_compiled *c, const struct bh_endpoint *self,
 			const struct bh_endpoint *peer, int dir, uint8_t proto, uint16_t port,

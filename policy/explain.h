@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "compile.h"
-#include "eval.h"
+#include "policy/compile.h"
+#include "policy/eval.h"
 
 struct bh_explain_dir {
 	bool applies;		/* the endpoint is a workload with a ruleset */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 

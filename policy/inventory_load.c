@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "policy/decode.h"
 
 /* Where things were written, for the cross-checks after decoding. */
 struct inv_ip {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 /* Index of key in l, or the insertion point encoded as -(pos + 1). */
 static long labels_find(const struct bh_labels *l, const char *key)

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "policy/diag.h"
 
 /* ---- labels and selectors ------------------------------------------------ */
 

@@ -4,7 +4,7 @@
 
 /* Internals shared by the policy loader's files. */
 
-#include "decode.h"
+#include "policy/decode.h"
 
 /*
  * Decodes one NetworkPolicy object (apiVersion and kind already checked by

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "policy_int.h"
+#include "policy/policy_int.h"
 
 #define API_NETWORKING "networking.k8s.io/v1"
 #define MAX_FILE_SIZE (64u << 20)

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
-#include "compile_int.h"
+#include "policy/compile_int.h"
 
 void bh_emit_opts_default(struct bh_emit_opts *o)
 {

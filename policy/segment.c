@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile_int.h"
+#include "policy/compile_int.h"
 
 int bh__ents_push(struct bh__ents *e, const struct bh__ent *x)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "compile_int.h"
+#include "policy/compile_int.h"
 
 static int cmp_key(uint8_t proto, bh_u128 a, const struct bh_elem *e, int fam)
 {

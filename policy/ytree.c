@@ -14,8 +14,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "diag.h"
-#include "ytree.h"
+#include "policy/diag.h"
+#include "policy/ytree.h"
 
 #define TAG_NULL "tag:yaml.org,2002:null"
 #define TAG_INT "tag:yaml.org,2002:int"

@@ -13,7 +13,7 @@ OUT=build/fuzz
 mkdir -p "$OUT"
 PKGS="libnftnl libmnl libnetfilter_log yaml-0.1 libuv jansson libcurl"
 CFLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-	-Ipolicy -Inetlink -Iagent $(pkg-config --cflags $PKGS)"
+	-I. $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lm"
 
 built=()

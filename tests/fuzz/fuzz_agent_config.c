@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "agent/config.h"
 
 #define MAX_ARGS 64
 

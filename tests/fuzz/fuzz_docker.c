@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// fuzz-sources: agent/docker_parse.c
+// fuzz-sources: source/docker_parse.c
 /*
  * Everything the Docker daemon sends that the source parses: the first byte
  * picks the parser (inspect, list, event line, ports label), the rest is the
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
+#include "source/docker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// fuzz-sources: agent/jsonw.c
+// fuzz-sources: log/jsonw.c
 /*
  * The JSON writer on arbitrary bytes: the input is split into a key and a
  * value string (at the first NUL), written as an object with a few other
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "jsonw.h"
-#include "model.h"
+#include "log/jsonw.h"
+#include "policy/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

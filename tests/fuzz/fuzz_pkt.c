@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// fuzz-sources: agent/pkt_decode.c agent/dedup.c agent/event.c agent/jsonw.c
+// fuzz-sources: log/pkt_decode.c log/dedup.c log/event.c log/jsonw.c
 /*
  * Packet header decoding and everything downstream of it: the first byte
  * picks the hardware protocol hint and the log kind, the rest is the
@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "dedup.h"
-#include "event.h"
-#include "jsonw.h"
-#include "pkt.h"
+#include "policy/compile.h"
+#include "log/dedup.h"
+#include "log/event.h"
+#include "log/jsonw.h"
+#include "log/pkt.h"
 
 static const uint16_t hw[4] = { 0, 0x0800, 0x86dd, 0x0806 };
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "model.h"
+#include "policy/compile.h"
+#include "policy/model.h"
 
 /* ---- a hand-made compiled ruleset ------------------------------------------------- */
 

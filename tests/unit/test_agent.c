@@ -21,11 +21,11 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "config.h"
-#include "control.h"
-#include "reconcile.h"
-#include "state.h"
-#include "watch.h"
+#include "agent/config.h"
+#include "agent/control.h"
+#include "agent/reconcile.h"
+#include "agent/state.h"
+#include "agent/watch.h"
 
 /* ---- configuration ---------------------------------------------------------------- */
 

@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "compile.h"
-#include "eval.h"
-#include "explain.h"
-#include "model.h"
+#include "policy/compile.h"
+#include "policy/eval.h"
+#include "policy/explain.h"
+#include "policy/model.h"
 
 static const char base_inventory[] =
 	"namespaces:\n"

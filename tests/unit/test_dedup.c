@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dedup.h"
-#include "pkt.h"
+#include "log/dedup.h"
+#include "log/pkt.h"
 
 static struct bh_pkt mkpkt(uint16_t sport, uint16_t dport)
 {

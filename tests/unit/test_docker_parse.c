@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Docker Engine API JSON -> workload mapping (agent/docker_parse.c). */
+/* Docker Engine API JSON -> workload mapping (source/docker_parse.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
+#include "source/docker.h"
 
 #define ID "3f2a9c0d1e2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5"
 

@@ -13,11 +13,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "compile.h"
-#include "event.h"
-#include "jsonw.h"
-#include "model.h"
-#include "pkt.h"
+#include "policy/compile.h"
+#include "log/event.h"
+#include "log/jsonw.h"
+#include "policy/model.h"
+#include "log/pkt.h"
 
 static const char inv_yaml[] =
 	"namespaces:\n"

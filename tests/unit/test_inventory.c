@@ -13,7 +13,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 static struct bh_inventory *load_ok(const char *yaml)
 {

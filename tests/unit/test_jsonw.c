@@ -11,8 +11,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "jsonw.h"
-#include "model.h"
+#include "log/jsonw.h"
+#include "policy/model.h"
 
 /* Parse w's buffer (one line) with jansson; fails the test when it is not JSON. */
 static json_t *parse(struct bh_jsonw *w)

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 static void labels_of(struct bh_labels *l, const char *const *kv)
 {

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 #include "oom_inject.h"
 

@@ -24,8 +24,8 @@
 #include <linux/netfilter/nfnetlink_log.h>
 #include <cmocka.h>
 
-#include "nflog.h"
-#include "pkt.h"
+#include "netlink/nflog.h"
+#include "log/pkt.h"
 
 static struct nlmsghdr *build(char *buf, const char *prefix, bool ts, const void *pl, size_t pl_len)
 {

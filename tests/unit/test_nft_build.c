@@ -30,10 +30,10 @@
 #include <libnftnl/udata.h>
 #include <cmocka.h>
 
-#include "compile.h"
-#include "model.h"
-#include "nft.h"
-#include "nft_int.h"
+#include "policy/compile.h"
+#include "policy/model.h"
+#include "netlink/nft.h"
+#include "netlink/nft_int.h"
 
 #include "nft_fixture.h"
 

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "nft.h"
+#include "netlink/nft.h"
 #include "nft_fixture.h"
 
 /* ---- against a kernel, in a child's own network namespace ------------------------------ */

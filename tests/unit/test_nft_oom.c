@@ -21,7 +21,7 @@
 #include <sys/uio.h>
 #include <libnftnl/batch.h>
 
-#include "nft.h"
+#include "netlink/nft.h"
 #include "nft_fixture.h"
 
 #include "oom_inject.h"

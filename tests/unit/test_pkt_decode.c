@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "pkt.h"
+#include "log/pkt.h"
 
 static size_t v4(uint8_t *b, uint8_t proto, size_t ihl_words, uint16_t frag, size_t l4len)
 {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 #define HDR "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
 

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "sink.h"
+#include "log/sink.h"
 
 static int closed;
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diag.h"
-#include "ytree.h"
+#include "policy/diag.h"
+#include "policy/ytree.h"
 
 static void parse(const char *y, struct bh_ystream *s, struct bh_diag *d, int want)
 {

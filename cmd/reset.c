@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "compile.h"
-#include "diag.h"
-#include "model.h"
-#include "nft.h"
+#include "cmd/cmd.h"
+#include "policy/compile.h"
+#include "policy/diag.h"
+#include "policy/model.h"
+#include "netlink/nft.h"
 
 static void reset_usage(FILE *f)
 {

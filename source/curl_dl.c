@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "curl_dl.h"
+#include "source/curl_dl.h"
 
 static struct bh_curl_api api;
 static void *lib;

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "cli.h"
-#include "cmd.h"
-#include "compile.h"
-#include "explain.h"
-#include "model.h"
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
+#include "policy/compile.h"
+#include "policy/explain.h"
+#include "policy/model.h"
 
 static void usage(FILE *f)
 {

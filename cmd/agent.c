@@ -5,9 +5,9 @@
 #include <string.h>
 #include <uv.h>
 
-#include "agent.h"
-#include "cmd.h"
-#include "config.h"
+#include "agent/agent.h"
+#include "cmd/cmd.h"
+#include "agent/config.h"
 
 int bh_cmd_agent(int argc, char **argv)
 {

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "dedup.h"
-#include "pkt.h"
+#include "log/dedup.h"
+#include "log/pkt.h"
 
 #define BH_DEDUP_PROBE 8
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 #ifndef BH_VERSION
 #define BH_VERSION "0.1.0"

@@ -16,13 +16,13 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 
-#include "cli.h"
-#include "cmd.h"
-#include "compile.h"
-#include "diag.h"
-#include "model.h"
-#include "netns.h"
-#include "nft.h"
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
+#include "policy/compile.h"
+#include "policy/diag.h"
+#include "policy/model.h"
+#include "netlink/netns.h"
+#include "netlink/nft.h"
 
 #define MAX_POLICY_PATHS 64
 

@@ -18,7 +18,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include "sink_int.h"
+#include "log/sink_int.h"
 
 /* facility local0 (16) * 8 + severity informational (6) */
 #define BH_SYSLOG_PRI 134

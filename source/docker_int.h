@@ -3,14 +3,14 @@
 #define BH_DOCKER_INT_H
 
 /*
- * Internals shared by agent/docker.c (requests, libcurl on the libuv loop,
- * lifecycle) and agent/docker_sync.c (known containers and what is
+ * Internals shared by source/docker.c (requests, libcurl on the libuv loop,
+ * lifecycle) and source/docker_sync.c (known containers and what is
  * reported about them). Not part of the module's interface.
  */
 
 #include <curl/curl.h>
 
-#include "docker.h"
+#include "source/docker.h"
 
 enum bh_docker__kind { REQ_EVENTS, REQ_LIST, REQ_INSPECT };
 enum bh_docker__state { ST_DOWN, ST_CONNECTING, ST_LISTING, ST_SYNCING, ST_LIVE };

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker_int.h"
+#include "source/docker_int.h"
 
 /* ---- reporting ------------------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "docker.h"
+#include "source/docker.h"
 
 static const char *jstr(const json_t *o, const char *key)
 {

@@ -12,8 +12,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "jsonw.h"
-#include "model.h"
+#include "log/jsonw.h"
+#include "policy/model.h"
 
 /* First allocation: a denied-connection line is ~1 KiB. */
 #define BH_JSONW_MIN_CAP 2048

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "sink_int.h"
+#include "log/sink_int.h"
 
 #define BH_SINK_IOV 64
 #define REC_HDR sizeof(uint32_t)

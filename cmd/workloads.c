@@ -16,8 +16,8 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "cmd.h"
-#include "docker.h"
+#include "cmd/cmd.h"
+#include "source/docker.h"
 
 struct wctx {
 	uv_loop_t loop;

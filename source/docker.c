@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "curl_dl.h"
-#include "docker_int.h"
+#include "source/curl_dl.h"
+#include "source/docker_int.h"
 
 static const struct bh_curl_api *cu;	/* libcurl, loaded by the first bh_docker_start */
 

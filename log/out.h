@@ -4,7 +4,7 @@
 
 /*
  * The agent's line output: every JSON line (denied connections and
- * lifecycle events) goes to each configured sink (agent/sink.h specs: "-",
+ * lifecycle events) goes to each configured sink (log/sink.h specs: "-",
  * a file path, "syslog", "syslog+udp:host:port", ...). Sinks queue
  * without blocking the loop; file sinks are reopened on SIGHUP/SIGUSR1.
  * Lifecycle lines share the ECS shape of the denied-connection lines:

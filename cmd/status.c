@@ -6,9 +6,9 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "cmd.h"
-#include "config.h"
-#include "control.h"
+#include "cmd/cmd.h"
+#include "agent/config.h"
+#include "agent/control.h"
 
 #define STATUS_TIMEOUT_MS 5000
 

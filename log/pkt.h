@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 /* TCP flag bits as in the TCP header (byte 13). */
 #define BH_TCP_FIN 0x01

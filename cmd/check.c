@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "diag.h"
-#include "model.h"
+#include "cmd/cmd.h"
+#include "policy/diag.h"
+#include "policy/model.h"
 
 static void check_usage(FILE *f)
 {

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cmd.h"
-#include "compile.h"
-#include "model.h"
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
+#include "policy/compile.h"
+#include "policy/model.h"
 
 static void usage(FILE *f)
 {

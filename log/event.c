@@ -14,11 +14,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "compile.h"
-#include "event.h"
-#include "jsonw.h"
-#include "model.h"
-#include "pkt.h"
+#include "policy/compile.h"
+#include "log/event.h"
+#include "log/jsonw.h"
+#include "policy/model.h"
+#include "log/pkt.h"
 
 static const char *const dir_name[BH_DIR_MAX] = { "ingress", "egress" };
 

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "cmd.h"
-#include "config.h"
-#include "control.h"
+#include "cmd/cmd.h"
+#include "agent/config.h"
+#include "agent/control.h"
 
 /* A reload recompiles and may program hundreds of namespaces. */
 #define RELOAD_TIMEOUT_MS 60000

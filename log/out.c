@@ -7,8 +7,8 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "out.h"
-#include "sink.h"
+#include "log/out.h"
+#include "log/sink.h"
 
 int bh_out_open(struct bh_out *o, uv_loop_t *loop, char *const *specs, size_t n,
 		const char *hostname, const char **bad)

@@ -51,14 +51,14 @@
 
 #include <uv.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 #define BH_DOCKER_SOCKET_DEFAULT "/var/run/docker.sock"
 #define BH_DOCKER_LABEL_NAMESPACE "bulkhead.io/namespace"
 #define BH_DOCKER_LABEL_NAME "bulkhead.io/name"
 #define BH_DOCKER_LABEL_PORTS "bulkhead.io/ports"
 
-/* ---- pure mapping (agent/docker_parse.c): no I/O ----------------------------- */
+/* ---- pure mapping (source/docker_parse.c): no I/O ----------------------------- */
 
 enum bh_docker_map {
 	BH_DOCKER_MAP_OK = 0,		/* *wl is a workload */
@@ -114,7 +114,7 @@ int bh_docker_event_parse_buf(const char *buf, size_t len, struct bh_docker_even
 /* True when every field of a and b (identity, labels, netns, ips, ports) is equal. */
 bool bh_docker_workload_equal(const struct bh_workload *a, const struct bh_workload *b);
 
-/* ---- the source on a libuv loop (agent/docker.c) ----------------------------- */
+/* ---- the source on a libuv loop (source/docker.c) ----------------------------- */
 
 struct bh_docker;
 

@@ -4,15 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "dedup.h"
-#include "event.h"
-#include "jsonw.h"
-#include "logrx.h"
-#include "netns.h"
-#include "nflog.h"
-#include "nft.h"
-#include "pkt.h"
+#include "agent/agent.h"
+#include "log/dedup.h"
+#include "log/event.h"
+#include "log/jsonw.h"
+#include "log/logrx.h"
+#include "netlink/netns.h"
+#include "netlink/nflog.h"
+#include "netlink/nft.h"
+#include "log/pkt.h"
 
 /* Datagrams read per wake-up per socket: a flood in one namespace cannot starve the loop. */
 #define RX_BATCH 8

@@ -6,7 +6,7 @@
 
 #include <sys/socket.h>
 
-#include "sink.h"
+#include "log/sink.h"
 
 enum bh__sink_kind {
 	BH_SINK_STDOUT,

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "compile.h"
-#include "model.h"
+#include "cmd/cli.h"
+#include "policy/compile.h"
+#include "policy/model.h"
 
 void bh_cli_inputs_free(struct bh_cli_inputs *in)
 {
