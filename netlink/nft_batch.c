@@ -49,6 +49,15 @@ static void obj_free(uint8_t kind, void *obj)
 	}
 }
 
+void bh_nft__elemsrc_free(struct bh_nft__elemsrc *es)
+{
+	if (!es)
+		return;
+	free(es->src);
+	free(es->map);
+	free(es);
+}
+
 void bh_nft_batch_free(struct bh_nft_batch *b)
 {
 	if (!b)

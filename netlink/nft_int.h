@@ -50,6 +50,7 @@ struct bh_nft_batch {
 int bh_nft__push(struct bh_nft_batch *b, uint16_t type, uint16_t flags, uint8_t kind,
 		 void *obj, struct bh_nft__elemsrc *es, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
+/* nft_batch.c: the batch owns each message's element sources; accepts NULL. */
 void bh_nft__elemsrc_free(struct bh_nft__elemsrc *es);
 
 /* nft_set.c: a named interval set of group elements (any: address only; else concat). */

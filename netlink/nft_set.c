@@ -61,15 +61,6 @@ static const uint8_t nd_udata[] = {
 	0x01, 0x04, 0x01, 0x00, 0x00, 0x00,		/*     field: type } } */
 };
 
-void bh_nft__elemsrc_free(struct bh_nft__elemsrc *es)
-{
-	if (!es)
-		return;
-	free(es->src);
-	free(es->map);
-	free(es);
-}
-
 static struct nftnl_set *set_new(const char *name, uint32_t id)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
