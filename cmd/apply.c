@@ -11,10 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
@@ -287,22 +283,8 @@ static bool isolated(const struct bh_ruleset *rs)
 /* The batch as the kernel will get it, message by message (nft --debug=mnl). */
 static void batch_dump(const struct bh_nft_batch *b, const char *netns)
 {
-	struct nftnl_batch *nb = bh_nft_batch_serialize(b, 0, 0);
-	struct iovec *iov;
-	int n;
-
-	if (!nb)
-		return;
-	n = nftnl_batch_iovec_len(nb);
-	iov = calloc(n, sizeof(*iov));
-	if (iov) {
-		fprintf(stderr, "# batch for %s: %zu messages\n", netns, bh_nft_batch_msgs(b));
-		nftnl_batch_iovec(nb, iov, n);
-		for (int i = 0; i < n; i++)
-			mnl_nlmsg_fprintf(stderr, iov[i].iov_base, iov[i].iov_len, sizeof(struct nfgenmsg));
-	}
-	free(iov);
-	nftnl_batch_free(nb);
+	fprintf(stderr, "# batch for %s: %zu messages\n", netns, bh_nft_batch_msgs(b));
+	bh_nft_batch_fprint(b, stderr);
 }
 
 /* Programs one workload's namespace. 0, or negative errno with err filled. */

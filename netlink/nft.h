@@ -14,11 +14,13 @@
  * new one, and a batch the kernel rejects leaves the old table in place.
  * Every message carries its own sequence number and NLM_F_ACK; every ack is
  * read and a failure is described by the object it concerns, e.g.
- * "set in4: element 10.0.0.1 . tcp . 80: File exists". Nothing here prints.
+ * "set in4: element 10.0.0.1 . tcp . 80: File exists". Nothing here prints
+ * on its own (bh_nft_batch_fprint writes where its caller says).
  */
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct bh_compiled;
 struct bh_emit_opts;
@@ -59,6 +61,12 @@ size_t bh_nft_batch_elems(const struct bh_nft_batch *b);
  */
 struct nftnl_batch *bh_nft_batch_serialize(const struct bh_nft_batch *b, unsigned int flags,
 					   uint32_t seq0);
+
+/*
+ * Write b to f message by message, as the kernel will get it (libmnl's
+ * dump, as nft --debug=mnl): for a debug flag. 0 or -ENOMEM.
+ */
+int bh_nft_batch_fprint(const struct bh_nft_batch *b, FILE *f);
 
 /*
  * Send b over fd, a NETLINK_NETFILTER socket (it may belong to another

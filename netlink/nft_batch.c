@@ -166,6 +166,28 @@ fail:
 	return NULL;
 }
 
+int bh_nft_batch_fprint(const struct bh_nft_batch *b, FILE *f)
+{
+	struct nftnl_batch *nb = bh_nft_batch_serialize(b, 0, 0);
+	struct iovec *iov;
+	int n;
+
+	if (!nb)
+		return -ENOMEM;
+	n = nftnl_batch_iovec_len(nb);
+	iov = calloc(n, sizeof(*iov));
+	if (!iov) {
+		nftnl_batch_free(nb);
+		return -ENOMEM;
+	}
+	nftnl_batch_iovec(nb, iov, n);
+	for (int i = 0; i < n; i++)
+		mnl_nlmsg_fprintf(f, iov[i].iov_base, iov[i].iov_len, sizeof(struct nfgenmsg));
+	free(iov);
+	nftnl_batch_free(nb);
+	return 0;
+}
+
 int bh_nft__batch_headers(struct nftnl_batch *nb, const struct nlmsghdr **hdrs, size_t n)
 {
 	int iovlen = nftnl_batch_iovec_len(nb);
