@@ -225,6 +225,19 @@ static void reqs_abort(struct bh_docker *d)
 }
 
 static void connect_start(struct bh_docker *d);
+static void go_down(struct bh_docker *d, const char *why);
+
+/* An answer docker_sync.c could not use (err < 0) takes the source down. */
+static void answer_done(struct bh_docker *d, struct bh_docker__req *r, long code)
+{
+	int err = r->kind == REQ_LIST ? bh_docker__list_done(d, r)
+				      : bh_docker__inspect_done(d, r, code);
+
+	if (err == -ENOMEM)
+		go_down(d, "out of memory");
+	else if (err < 0)
+		go_down(d, "GET /containers/json: invalid JSON");
+}
 
 static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res)
 {
@@ -242,7 +255,7 @@ static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res
 	/* A container the daemon cannot answer for in time (a stuck container
 	 * lock) is that container's problem, not a lost daemon. */
 	if (r->kind == REQ_INSPECT && res == CURLE_OPERATION_TIMEDOUT) {
-		bh_docker__inspect_done(d, r, -1);
+		answer_done(d, r, -1);
 		return;
 	}
 	if (r->kind == REQ_EVENTS || res != CURLE_OK || (r->kind == REQ_LIST && code != 200)) {
@@ -256,13 +269,10 @@ static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res
 			snprintf(why, sizeof(why), "%s: HTTP %ld", what, code);
 		else
 			snprintf(why, sizeof(why), "%s: the daemon closed the stream", what);
-		bh_docker__go_down(d, why);
+		go_down(d, why);
 		return;
 	}
-	if (r->kind == REQ_LIST)
-		bh_docker__list_done(d, r);
-	else
-		bh_docker__inspect_done(d, r, code);
+	answer_done(d, r, code);
 }
 
 static void start_inspects(struct bh_docker *d)
@@ -273,7 +283,7 @@ static void start_inspects(struct bh_docker *d)
 		if (!e->need || e->inflight)
 			continue;
 		if (req_start(d, REQ_INSPECT, e->id)) {
-			bh_docker__go_down(d, "out of memory");
+			go_down(d, "out of memory");
 			return;
 		}
 		e->need = false;
@@ -307,7 +317,7 @@ static void process(struct bh_docker *d)
 	if (d->state == ST_CONNECTING && d->events_up) {
 		d->state = ST_LISTING;
 		if (req_start(d, REQ_LIST, NULL)) {
-			bh_docker__go_down(d, "out of memory");
+			go_down(d, "out of memory");
 			return;
 		}
 	}
@@ -322,7 +332,7 @@ static void connect_start(struct bh_docker *d)
 	d->line_len = 0;
 	d->state = ST_CONNECTING;
 	if (req_start(d, REQ_EVENTS, NULL))
-		bh_docker__go_down(d, "out of memory");
+		go_down(d, "out of memory");
 }
 
 static void on_retry(uv_timer_t *t)
@@ -337,7 +347,8 @@ static void on_retry(uv_timer_t *t)
 		bh_docker_close(d, d->done, d->done_arg);
 }
 
-void bh_docker__go_down(struct bh_docker *d, const char *why)
+/* Transport failure: abort everything, report LOST once, retry later. */
+static void go_down(struct bh_docker *d, const char *why)
 {
 	char msg[CURL_ERROR_SIZE + 160];
 

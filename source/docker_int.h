@@ -5,7 +5,8 @@
 /*
  * Internals shared by source/docker.c (requests, libcurl on the libuv loop,
  * lifecycle) and source/docker_sync.c (known containers and what is
- * reported about them). Not part of the module's interface.
+ * reported about them). Calls go one way: docker.c uses docker_sync.c.
+ * Not part of the module's interface.
  */
 
 #include <curl/curl.h>
@@ -91,11 +92,14 @@ void bh_docker__entry_maybe_drop(struct bh_docker *d, struct bh_docker__entry *e
 /* Ask for a fresh inspect of id; the stamp says what caused it. 0 or -ENOMEM. */
 int bh_docker__entry_want(struct bh_docker *d, const char *id, uint64_t recv_ns, int64_t tn,
 			  const char *action);
-/* GET /containers/json answered 200: start the sync. */
-void bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r);
-/* GET /containers/{id}/json answered with HTTP status code (-1: timed out). */
-void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long code);
-/* Transport failure: abort everything, report LOST once, retry later. */
-void bh_docker__go_down(struct bh_docker *d, const char *why);
+/*
+ * docker_sync.c is the lower half: it never calls into docker.c. When an
+ * answer cannot be used at all, it says so and docker.c takes the source
+ * down (abort every request, report LOST once, retry later).
+ */
+/* GET /containers/json answered 200: start the sync. 0, -ENOMEM, or -EBADMSG (invalid JSON). */
+int bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r);
+/* GET /containers/{id}/json answered with HTTP status code (-1: timed out). 0 or -ENOMEM. */
+int bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long code);
 
 #endif

@@ -143,7 +143,7 @@ static void sync_finish(struct bh_docker *d)
 	bh_docker__emit(d, NULL, BH_DOCKER_SYNCED, NULL, NULL);
 }
 
-void bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r)
+int bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r)
 {
 	char **ids = NULL;
 	size_t n = 0;
@@ -165,13 +165,12 @@ void bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r)
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
-	if (err) {
-		bh_docker__go_down(d, err == -ENOMEM ? "out of memory" : "GET /containers/json: invalid JSON");
-		return;
-	}
+	if (err)
+		return err == -ENOMEM ? -ENOMEM : -EBADMSG;
 	d->state = ST_SYNCING;
 	if (!d->sync_pending)
 		sync_finish(d);
+	return 0;
 }
 
 /* Report what an inspect found about e; wl is consumed. */
@@ -214,7 +213,7 @@ static void inspect_report(struct bh_docker *d, struct bh_docker__entry *e, int 
 	bh_workload_deinit(wl);
 }
 
-void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long code)
+int bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long code)
 {
 	struct bh_docker__entry *e = bh_docker__entry_find(d, r->id, NULL);
 	struct bh_workload wl = { 0 };
@@ -224,7 +223,7 @@ void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long
 
 	d->n_inflight--;
 	if (!e)
-		return;
+		return 0;
 	e->inflight = false;
 	if (code == 404) {
 		inspect_report(d, e, BH_DOCKER_MAP_STOPPED, &wl, "removed");
@@ -236,10 +235,8 @@ void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long
 		bh_docker__emit(d, e, BH_DOCKER_ERROR, NULL, msg);
 	} else {
 		map = bh_docker_inspect_parse_buf(r->buf ? r->buf : "", r->len, &wl, why, sizeof(why));
-		if (map == -ENOMEM) {
-			bh_docker__go_down(d, "out of memory");
-			return;
-		}
+		if (map == -ENOMEM)
+			return -ENOMEM;
 		if (map < 0) {
 			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: invalid JSON", r->id);
 			bh_docker__emit(d, e, BH_DOCKER_ERROR, NULL, msg);
@@ -254,5 +251,6 @@ void bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long
 	bh_docker__entry_maybe_drop(d, e);	/* e may be gone from here on */
 	if (finish)
 		sync_finish(d);
+	return 0;
 }
 
