@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Sink queue, flushing and lifetime; stdout and file sinks. The per-kind
- * transport details of syslog live in sink_syslog.c.
+ * Sink queue, flushing and lifetime, the same for every kind; what differs
+ * is reached through s->ops only (sink_file.c, sink_syslog.c).
  *
  * Flushing happens from a prepare handle (just before the loop waits) and
  * a check handle (right after I/O callbacks ran), both started only while
@@ -9,11 +9,8 @@
  * in one system call, and nothing waits for the next wake-up.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "log/sink_int.h"
@@ -34,6 +31,8 @@ static inline size_t rec_next(const struct bh_sink *s, size_t off)
 {
 	return off + REC_HDR + ALIGN4(rec_len(s, off));
 }
+
+static void arm(struct bh_sink *s);
 
 uint8_t *bh__sink_reserve(struct bh_sink *s, size_t n)
 {
@@ -74,7 +73,18 @@ void bh__sink_commit(struct bh_sink *s, size_t n)
 
 	memcpy(s->q + s->q_tail, &l, sizeof(l));
 	s->q_tail += REC_HDR + ALIGN4(n);
-	bh__sink_arm(s);
+	arm(s);
+}
+
+int bh__sink_put(struct bh_sink *s, const char *line, size_t len)
+{
+	uint8_t *p = bh__sink_reserve(s, len);
+
+	if (!p)
+		return -ENOBUFS;
+	memcpy(p, line, len);
+	bh__sink_commit(s, len);
+	return 0;
 }
 
 /* Drops the head record (counted); used for cut TCP frames and undeliverable datagrams. */
@@ -103,7 +113,8 @@ static void on_flush_check(uv_check_t *h)
 	bh_sink_flush(h->data);
 }
 
-void bh__sink_arm(struct bh_sink *s)
+/* The flush handles run while something is queued. */
+static void arm(struct bh_sink *s)
 {
 	if (s->closing)
 		return;
@@ -126,8 +137,7 @@ static void on_close(uv_handle_t *h)
 		s->poll_closing = false;
 	if (--s->open_handles > 0 || !s->closing)
 		return;
-	if (s->fd >= 0 && s->kind != BH_SINK_STDOUT)
-		close(s->fd);
+	s->ops->close(s);
 	cb = s->close_cb;
 	arg = s->close_arg;
 	free(s->q);
@@ -156,15 +166,13 @@ void bh__sink_poll_set(struct bh_sink *s, bool out)
 	s->wants_out = out;
 	if (out || s->connecting)
 		ev |= UV_WRITABLE;
-	if (s->kind == BH_SINK_TCP)
-		ev |= UV_READABLE;	/* to notice the peer going away */
+	ev |= s->ops->poll_events;
 	if (ev)
 		uv_poll_start(&s->poll, ev, on_poll);
 	else
 		uv_poll_stop(&s->poll);
 }
 
-/* Closes the poll handle (the fd can be closed right after: the handle is stopped). */
 void bh__sink_poll_drop(struct bh_sink *s)
 {
 	if (!s->poll_open)
@@ -178,35 +186,9 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
 	struct bh_sink *s = h->data;
 
-	if (s->kind == BH_SINK_TCP) {
-		char buf[256];
-		ssize_t n;
-
-		if (status < 0) {
-			bh__sink_tcp_lost(s, status);
+	if (s->ops->poll) {
+		if (s->ops->poll(s, status, events))
 			return;
-		}
-		if (s->connecting) {
-			int err = 0;
-			socklen_t l = sizeof(err);
-
-			if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-				err = errno;
-			if (err) {
-				bh__sink_tcp_lost(s, -err);
-				return;
-			}
-			bh__sink_tcp_connect(s);	/* completes the connection */
-			return;
-		}
-		if (events & UV_READABLE) {
-			/* A syslog server sends nothing: EOF or an error means it is gone. */
-			n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				bh__sink_tcp_lost(s, n == 0 ? -EPIPE : -errno);
-				return;
-			}
-		}
 	} else if (status < 0) {
 		s->st.errors++;
 		bh__sink_poll_set(s, false);
@@ -224,8 +206,8 @@ static void on_retry(uv_timer_t *t)
 {
 	struct bh_sink *s = t->data;
 
-	if (s->kind == BH_SINK_TCP && !s->connected && !s->connecting)
-		bh__sink_tcp_connect(s);
+	if (s->ops->retry)
+		s->ops->retry(s);
 	else
 		bh_sink_flush(s);
 }
@@ -261,8 +243,8 @@ static int flush_stream(struct bh_sink *s)
 				return 0;
 			}
 			s->st.errors++;
-			if (s->kind == BH_SINK_TCP) {
-				bh__sink_tcp_lost(s, err);
+			if (s->ops->lost) {
+				s->ops->lost(s, err);
 				return 0;
 			}
 			/* A file or pipe that cannot take data: drop rather than retry forever. */
@@ -340,13 +322,13 @@ int bh_sink_flush(struct bh_sink *s)
 {
 	int err = 0;
 
-	if (s->fd >= 0 && (s->kind != BH_SINK_TCP || s->connected)) {
+	if (s->fd >= 0 && s->connected) {
 		if (s->dgram)
 			err = flush_dgram(s);
 		else if (!s->wants_out)
 			err = flush_stream(s);
 	}
-	bh__sink_arm(s);
+	arm(s);
 	/* Nothing more to do until the fd is writable / the timer fires / a connection is up. */
 	if (s->q_head < s->q_tail &&
 	    (s->wants_out || uv_is_active((uv_handle_t *)&s->timer) || s->fd < 0 || !s->connected)) {
@@ -358,114 +340,52 @@ int bh_sink_flush(struct bh_sink *s)
 
 int bh_sink_write(struct bh_sink *s, const char *line, size_t len)
 {
-	uint8_t *p;
-
-	if (s->kind >= BH_SINK_UNIX)
-		return bh__sink_syslog_frame(s, line, len);
-	p = bh__sink_reserve(s, len);
-	if (!p)
-		return -ENOBUFS;
-	memcpy(p, line, len);
-	bh__sink_commit(s, len);
-	return 0;
-}
-
-static int file_open(struct bh_sink *s)
-{
-	int fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-
-	if (fd < 0)
-		return -errno;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = fd;
-	return 0;
+	return s->ops->write(s, line, len);
 }
 
 int bh_sink_reopen(struct bh_sink *s)
 {
-	if (s->kind == BH_SINK_FILE) {
-		/* Queued lines were meant for the file as it was: flush them there first. */
-		bh_sink_flush(s);
-		return file_open(s);
-	}
-	if (s->kind == BH_SINK_TCP && (s->connected || s->connecting))
-		bh__sink_tcp_lost(s, 0);
-	return 0;
+	return s->ops->reopen ? s->ops->reopen(s) : 0;
 }
 
-static int open_stdout(struct bh_sink *s)
+int bh__sink_alloc(uv_loop_t *loop, const char *spec, const struct bh__sink_ops *ops,
+		   struct bh_sink **out)
 {
-	struct stat st;
+	struct bh_sink *s = calloc(1, sizeof(*s));
 
-	s->fd = STDOUT_FILENO;
-	if (fstat(s->fd, &st) < 0)
-		return -errno;
-	/* Pipes and sockets go non-blocking under poll (as libuv does for pipes); files and ttys write directly. */
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		int fl = fcntl(s->fd, F_GETFL);
-
-		if (fl >= 0 && fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) == 0)
-			s->pollable = true;
-	}
-	s->connected = true;
-	return 0;
-}
-
-int bh_sink_open_from_spec(uv_loop_t *loop, const char *spec, struct bh_sink **out)
-{
-	struct bh_sink *s;
-	int err;
-
-	if (!spec || !*spec)
-		return -EINVAL;
-	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->loop = loop;
+	s->ops = ops;
 	s->fd = -1;
 	s->q_max = BH_SINK_QUEUE_MAX;
 	s->backoff_ms = 100;
 	s->spec = strdup(spec);
 	if (!s->spec) {
-		err = -ENOMEM;
-		goto fail;
+		free(s);
+		return -ENOMEM;
 	}
-	if (!strcmp(spec, "-") || !strcmp(spec, "stdout")) {
-		s->kind = BH_SINK_STDOUT;
-		err = open_stdout(s);
-	} else if (!strncmp(spec, "syslog", 6)) {
-		err = bh__sink_syslog_open(s, spec + 6);
-	} else {
-		const char *path = !strncmp(spec, "file:", 5) ? spec + 5 : spec;
-
-		s->kind = BH_SINK_FILE;
-		s->connected = true;
-		if (!*path || strchr(spec, ':') != (path == spec ? NULL : spec + 4)) {
-			err = -EINVAL;	/* "foo:bar" is a typo for a scheme, not a file name */
-			goto fail;
-		}
-		s->path = strdup(path);
-		err = s->path ? file_open(s) : -ENOMEM;
-	}
-	if (err)
-		goto fail;
-	uv_prepare_init(loop, &s->prepare);
-	uv_check_init(loop, &s->check);
-	uv_timer_init(loop, &s->timer);
-	s->prepare.data = s->check.data = s->timer.data = s;
-	s->open_handles = 3;
-	if (s->kind == BH_SINK_TCP)
-		bh__sink_tcp_connect(s);
 	*out = s;
 	return 0;
-fail:
-	if (s->fd >= 0 && s->kind != BH_SINK_STDOUT)
-		close(s->fd);
+}
+
+void bh__sink_start(struct bh_sink *s)
+{
+	uv_prepare_init(s->loop, &s->prepare);
+	uv_check_init(s->loop, &s->check);
+	uv_timer_init(s->loop, &s->timer);
+	s->prepare.data = s->check.data = s->timer.data = s;
+	s->open_handles = 3;
+	if (s->ops->start)
+		s->ops->start(s);
+}
+
+void bh__sink_free(struct bh_sink *s)
+{
+	s->ops->close(s);
 	free(s->path);
 	free(s->spec);
 	free(s);
-	return err;
 }
 
 void bh_sink_stats(const struct bh_sink *s, struct bh_sink_stats *st)

@@ -2,29 +2,68 @@
 #ifndef BH_SINK_INT_H
 #define BH_SINK_INT_H
 
-/* Shared between sink.c (queue, flushing, lifetime) and the per-kind files. */
+/*
+ * Internals of the sinks, in layers that call downwards only:
+ *   sink_spec.c     a spec names a kind: the table of kinds, bh_sink_open_from_spec
+ *   sink_file.c     stdout and file kinds        } each a struct bh__sink_ops
+ *   sink_syslog.c   syslog over unix, UDP, TCP   }
+ *   sink.c          queue, flushing, loop handles, lifetime; reaches a
+ *                   kind only through s->ops
+ */
 
 #include <sys/socket.h>
 
 #include "log/sink.h"
 
-enum bh__sink_kind {
-	BH_SINK_STDOUT,
-	BH_SINK_FILE,
-	BH_SINK_UNIX,
-	BH_SINK_UDP,
-	BH_SINK_TCP,
+/*
+ * What differs between kinds. open, write and close are always set; a NULL
+ * hook means the default written beside it.
+ */
+struct bh__sink_ops {
+	/*
+	 * Before the loop handles exist: parse arg (the spec after its scheme),
+	 * set fd, dgram, pollable, connected... 0 or -errno (close is called).
+	 */
+	int (*open)(struct bh_sink *s, const char *arg);
+	/* Once the loop handles exist (TCP: the first connect). NULL: nothing. */
+	void (*start)(struct bh_sink *s);
+	/* Queue one line (framing included). 0 or -ENOBUFS (dropped, counted). */
+	int (*write)(struct bh_sink *s, const char *line, size_t len);
+	/* Rotation or SIGHUP. 0 or -errno. NULL: nothing to do. */
+	int (*reopen)(struct bh_sink *s);
+	/* Release the fd (once every handle is closed, or after a failed open). */
+	void (*close)(struct bh_sink *s);
+	/*
+	 * A stream write failed with err (negative). NULL: every queued line
+	 * is dropped and the error returned by the flush.
+	 */
+	void (*lost)(struct bh_sink *s, int err);
+	/*
+	 * The fd's poll fired. Returns true when it handled everything, false
+	 * to go on with the default: flush when writable. NULL: an error is
+	 * counted and polling stops.
+	 */
+	bool (*poll)(struct bh_sink *s, int status, int events);
+	/* The retry timer fired. NULL: flush again. */
+	void (*retry)(struct bh_sink *s);
+	/* Polled for whenever the fd is (TCP: UV_READABLE, to notice the peer going away). */
+	int poll_events;
 };
+
+/* sink_file.c */
+extern const struct bh__sink_ops bh__sink_stdout_ops, bh__sink_file_ops;
+/* sink_syslog.c */
+extern const struct bh__sink_ops bh__sink_unix_ops, bh__sink_udp_ops, bh__sink_tcp_ops;
 
 struct bh_sink {
 	uv_loop_t *loop;
-	enum bh__sink_kind kind;
+	const struct bh__sink_ops *ops;
 	char *spec;
 	char *path;		/* file or unix socket path */
 	int fd;			/* -1 when none (TCP while disconnected) */
 	bool pollable;		/* fd can go under uv_poll (pipes, sockets) */
 	bool dgram;		/* one record = one datagram */
-	bool connected;		/* TCP: connection established */
+	bool connected;		/* lines can be written to fd (TCP: connection established) */
 	bool connecting;
 	bool closing;
 	bool wants_out;		/* poll for POLLOUT */
@@ -54,22 +93,29 @@ struct bh_sink {
 	struct bh_sink_stats st;
 };
 
-/* sink.c */
-void bh__sink_arm(struct bh_sink *s);
-void bh__sink_poll_set(struct bh_sink *s, bool out);
-void bh__sink_poll_drop(struct bh_sink *s);
+/* sink.c: lifetime */
+/* A sink of kind ops for spec, not open yet (fd -1). 0 or -ENOMEM. */
+int bh__sink_alloc(uv_loop_t *loop, const char *spec, const struct bh__sink_ops *ops,
+		   struct bh_sink **out);
+/* After a successful ops->open: the loop handles, then ops->start. */
+void bh__sink_start(struct bh_sink *s);
+/* After a failed ops->open: ops->close, then free. */
+void bh__sink_free(struct bh_sink *s);
+
+/* sink.c: the queue */
 /* Reserves a record of n bytes at the queue tail; NULL when it does not fit (counted). */
 uint8_t *bh__sink_reserve(struct bh_sink *s, size_t n);
 void bh__sink_commit(struct bh_sink *s, size_t n);
+/* Queues line as it is (reserve, copy, commit). 0 or -ENOBUFS. */
+int bh__sink_put(struct bh_sink *s, const char *line, size_t len);
 /* Drops the head record, counting it as dropped. */
 void bh__sink_drop_head(struct bh_sink *s);
-/* (Re)starts the retry timer: reconnect (TCP) or flush again after ms. */
-void bh__sink_retry_in(struct bh_sink *s, uint64_t ms);
 
-/* sink_syslog.c */
-int bh__sink_syslog_open(struct bh_sink *s, const char *arg);
-int bh__sink_syslog_frame(struct bh_sink *s, const char *line, size_t len);
-void bh__sink_tcp_connect(struct bh_sink *s);
-void bh__sink_tcp_lost(struct bh_sink *s, int err);
+/* sink.c: the loop */
+void bh__sink_poll_set(struct bh_sink *s, bool out);
+/* Closes the poll handle (the fd can be closed right after: the handle is stopped). */
+void bh__sink_poll_drop(struct bh_sink *s);
+/* (Re)starts the retry timer: ops->retry (or a flush) after ms. */
+void bh__sink_retry_in(struct bh_sink *s, uint64_t ms);
 
 #endif

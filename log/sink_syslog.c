@@ -25,18 +25,6 @@
 #define BH_SYSLOG_APP "bulkhead"
 #define BH_TCP_BACKOFF_MAX_MS 30000
 
-struct scheme {
-	const char *prefix;
-	enum bh__sink_kind kind;
-};
-
-static const struct scheme schemes[] = {
-	{ "", BH_SINK_UNIX },		/* "syslog" = /dev/log */
-	{ "+unix:", BH_SINK_UNIX },
-	{ "+udp:", BH_SINK_UDP },
-	{ "+tcp:", BH_SINK_TCP },
-};
-
 /* "host:port" or "[v6]:port" -> first address getaddrinfo gives. */
 static int resolve(const char *hp, int socktype, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -74,25 +62,9 @@ static int resolve(const char *hp, int socktype, struct sockaddr_storage *ss, so
 	return 0;
 }
 
-int bh__sink_syslog_open(struct bh_sink *s, const char *arg)
+/* What every syslog kind sets up: RFC 5424 HOSTNAME and PROCID. */
+static void syslog_init(struct bh_sink *s)
 {
-	const struct scheme *sc = NULL;
-	const char *rest = NULL;
-	size_t i;
-	int err;
-
-	for (i = sizeof(schemes) / sizeof(schemes[0]); i-- > 0;) {
-		size_t l = strlen(schemes[i].prefix);
-
-		if (!strncmp(arg, schemes[i].prefix, l) && (l || !*arg)) {
-			sc = &schemes[i];
-			rest = arg + l;
-			break;
-		}
-	}
-	if (!sc)
-		return -EINVAL;
-	s->kind = sc->kind;
 	s->pid = (int)getpid();
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0 || !s->hostname[0])
 		strcpy(s->hostname, "-");
@@ -101,32 +73,55 @@ int bh__sink_syslog_open(struct bh_sink *s, const char *arg)
 		if (*c < 33 || *c > 126)
 			*c = '-';
 	s->ts_sec = -1;
-	if (s->kind == BH_SINK_UNIX) {
-		struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
-		const char *path = *rest ? rest : "/dev/log";
+}
 
-		if (strlen(path) >= sizeof(un->sun_path))
-			return -ENAMETOOLONG;
-		un->sun_family = AF_UNIX;
-		strcpy(un->sun_path, path);
-		s->addrlen = sizeof(*un);
-		s->path = strdup(path);
-		if (!s->path)
-			return -ENOMEM;
-		s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	} else {
-		err = resolve(rest, s->kind == BH_SINK_UDP ? SOCK_DGRAM : SOCK_STREAM, &s->addr, &s->addrlen);
-		if (err)
-			return err;
-		if (s->kind == BH_SINK_TCP)
-			return 0;	/* connected by bh__sink_tcp_connect once the handles exist */
-		s->fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	}
+/* A datagram socket is ready as soon as it exists: unconnected, one line per datagram. */
+static int dgram_ready(struct bh_sink *s)
+{
 	if (s->fd < 0)
 		return -errno;
 	s->dgram = true;
 	s->connected = true;
 	return 0;
+}
+
+/* arg: the socket path, "" for /dev/log. */
+static int unix_open(struct bh_sink *s, const char *arg)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
+	const char *path = *arg ? arg : "/dev/log";
+
+	syslog_init(s);
+	if (strlen(path) >= sizeof(un->sun_path))
+		return -ENAMETOOLONG;
+	un->sun_family = AF_UNIX;
+	strcpy(un->sun_path, path);
+	s->addrlen = sizeof(*un);
+	s->path = strdup(path);
+	if (!s->path)
+		return -ENOMEM;
+	s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return dgram_ready(s);
+}
+
+/* arg: "host:port". */
+static int udp_open(struct bh_sink *s, const char *arg)
+{
+	int err;
+
+	syslog_init(s);
+	err = resolve(arg, SOCK_DGRAM, &s->addr, &s->addrlen);
+	if (err)
+		return err;
+	s->fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return dgram_ready(s);
+}
+
+/* arg: "host:port"; connected by tcp_connect once the handles exist. */
+static int tcp_open(struct bh_sink *s, const char *arg)
+{
+	syslog_init(s);
+	return resolve(arg, SOCK_STREAM, &s->addr, &s->addrlen);
 }
 
 static size_t put_ts(struct bh_sink *s, char *o)
@@ -155,7 +150,8 @@ static size_t put_ts(struct bh_sink *s, char *o)
 	return 27;
 }
 
-int bh__sink_syslog_frame(struct bh_sink *s, const char *line, size_t len)
+/* Queues line as one RFC 5424 message; counted: with the RFC 6587 "LEN " prefix. */
+static int frame(struct bh_sink *s, const char *line, size_t len, bool counted)
 {
 	char hdr[400], pre[24];
 	size_t hl, pl = 0;
@@ -169,7 +165,7 @@ int bh__sink_syslog_frame(struct bh_sink *s, const char *line, size_t len)
 	hl += put_ts(s, hdr + hl);
 	n = snprintf(hdr + hl, sizeof(hdr) - hl, " %s %s %d - - ", s->hostname, BH_SYSLOG_APP, s->pid);
 	hl += (size_t)n < sizeof(hdr) - hl ? (size_t)n : sizeof(hdr) - hl - 1;
-	if (s->kind == BH_SINK_TCP)
+	if (counted)
 		pl = (size_t)snprintf(pre, sizeof(pre), "%zu ", hl + len);
 	p = bh__sink_reserve(s, pl + hl + len);
 	if (!p)
@@ -181,7 +177,38 @@ int bh__sink_syslog_frame(struct bh_sink *s, const char *line, size_t len)
 	return 0;
 }
 
-void bh__sink_tcp_lost(struct bh_sink *s, int err)
+static int dgram_write(struct bh_sink *s, const char *line, size_t len)
+{
+	return frame(s, line, len, false);
+}
+
+static void syslog_close(struct bh_sink *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+}
+
+const struct bh__sink_ops bh__sink_unix_ops = {
+	.open = unix_open,
+	.write = dgram_write,
+	.close = syslog_close,
+};
+
+const struct bh__sink_ops bh__sink_udp_ops = {
+	.open = udp_open,
+	.write = dgram_write,
+	.close = syslog_close,
+};
+
+/* ---- TCP ------------------------------------------------------------------------- */
+
+static int tcp_write(struct bh_sink *s, const char *line, size_t len)
+{
+	return frame(s, line, len, true);
+}
+
+/* The connection is gone (err 0: on purpose); reconnect with backoff. */
+static void tcp_lost(struct bh_sink *s, int err)
 {
 	if (err)
 		s->st.errors++;
@@ -200,7 +227,8 @@ void bh__sink_tcp_lost(struct bh_sink *s, int err)
 	s->backoff_ms = s->backoff_ms * 2 > BH_TCP_BACKOFF_MAX_MS ? BH_TCP_BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
 
-void bh__sink_tcp_connect(struct bh_sink *s)
+/* Starts a connection, or completes one that poll saw writable. */
+static void tcp_connect(struct bh_sink *s)
 {
 	int fd;
 
@@ -243,3 +271,62 @@ void bh__sink_tcp_connect(struct bh_sink *s)
 	s->connecting = true;
 	bh__sink_poll_set(s, false);
 }
+
+static bool tcp_poll(struct bh_sink *s, int status, int events)
+{
+	char buf[256];
+	ssize_t n;
+
+	if (status < 0) {
+		tcp_lost(s, status);
+		return true;
+	}
+	if (s->connecting) {
+		int err = 0;
+		socklen_t l = sizeof(err);
+
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+		if (err)
+			tcp_lost(s, -err);
+		else
+			tcp_connect(s);	/* completes the connection */
+		return true;
+	}
+	if (events & UV_READABLE) {
+		/* A syslog server sends nothing: EOF or an error means it is gone. */
+		n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			tcp_lost(s, n == 0 ? -EPIPE : -errno);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void tcp_retry(struct bh_sink *s)
+{
+	if (!s->connected && !s->connecting)
+		tcp_connect(s);
+	else
+		bh_sink_flush(s);
+}
+
+static int tcp_reopen(struct bh_sink *s)
+{
+	if (s->connected || s->connecting)
+		tcp_lost(s, 0);
+	return 0;
+}
+
+const struct bh__sink_ops bh__sink_tcp_ops = {
+	.open = tcp_open,
+	.start = tcp_connect,
+	.write = tcp_write,
+	.reopen = tcp_reopen,
+	.close = syslog_close,
+	.lost = tcp_lost,
+	.poll = tcp_poll,
+	.retry = tcp_retry,
+	.poll_events = UV_READABLE,
+};
