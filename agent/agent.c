@@ -234,8 +234,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 				 r ? "failure" : "success", x, NULL);
 	else
 		json_decref(x);
-	if (a->logrx)
-		bh_logrx_sync(a->logrx, &a->rec);
+	bh_agent__logrx_sync(a);
 	if (r == -ENOMEM)
 		set_last_error(a, "reconcile: out of memory");
 	if (r < 0) {
@@ -506,7 +505,7 @@ static int start_handles(struct bh_agent *a, FILE *err)
 		}
 		a->ctl_on = true;
 	}
-	r = bh_logrx_alloc(a->loop, a, &a->logrx);
+	r = bh_agent__logrx_alloc(a);
 	if (r < 0)
 		return r;
 	if (a->cfg->docker) {

@@ -44,14 +44,12 @@ void bh_lat_add(struct bh_lat *l, uint64_t us);
 /* Percentile p (0..100) of the window in microseconds; 0 when empty. */
 uint64_t bh_lat_pct(const struct bh_lat *l, unsigned int p);
 
+/* The log's own counters (lines, drops, overruns) are the reader's: bh_logrx_stats. */
 struct bh_agent_counters {
 	uint64_t events;		/* source and file events handled */
 	uint64_t reconciles;		/* reconcile runs */
 	uint64_t compiles;		/* generations compiled */
 	uint64_t invalid_edits;		/* policy or inventory loads rejected */
-	uint64_t log_lines;		/* denied-connection lines written */
-	uint64_t drops;			/* log events lost (queue full, seq gaps) */
-	uint64_t overruns;		/* NFLOG socket overruns */
 	uint64_t ns_touched_last;	/* namespaces programmed by the last event */
 };
 
@@ -115,6 +113,11 @@ int bh_agent_reload(struct bh_agent *a);
  */
 int bh_agent_reconcile_workload_now(struct bh_agent *a, const char *key, uint64_t event_ns,
 				    int64_t docker_time_nano);
+
+/* agent_log.c: the denied-connection log reader, given only what it needs. 0 or -ENOMEM. */
+int bh_agent__logrx_alloc(struct bh_agent *a);
+/* agent_log.c: a reader for every namespace whose table is programmed, none for the others. */
+void bh_agent__logrx_sync(struct bh_agent *a);
 
 /* The status answer (new reference, NULL on OOM). */
 json_t *bh_agent_status(struct bh_agent *a);

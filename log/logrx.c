@@ -4,15 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
 #include "log/dedup.h"
 #include "log/event.h"
 #include "log/jsonw.h"
 #include "log/logrx.h"
+#include "log/out.h"
 #include "netlink/netns.h"
 #include "netlink/nflog.h"
 #include "netlink/nft.h"
 #include "log/pkt.h"
+#include "policy/compile.h"
+#include "policy/model.h"
 
 /* Datagrams read per wake-up per socket: a flood in one namespace cannot starve the loop. */
 #define RX_BATCH 8
@@ -34,9 +36,10 @@ struct reader {
 
 struct bh_logrx {
 	uv_loop_t *loop;
-	struct bh_agent *a;
+	struct bh_logrx_deps d;
 	struct reader **v;
 	size_t n, cap;
+	size_t sync_n;		/* readers before the sync began (sorted) */
 	uint32_t next_id;
 	struct bh_dedup dd;
 	uv_timer_t summary;
@@ -78,7 +81,7 @@ static void report_loss(struct reader *r)
 	x->st.overruns += s->overruns - r->overruns_seen;
 	x->st.gaps += s->seq_gaps - r->gaps_seen;
 	snprintf(key, sizeof(key), "%s/%s", r->ns, r->name);
-	bh_out_lifecycle(&x->a->out, "log-overrun", "failure",
+	bh_out_lifecycle(x->d.out, "log-overrun", "failure",
 			 json_pack("{s:s, s:I, s:I}", "workload", key, "overruns",
 				   (json_int_t)(s->overruns - r->overruns_seen), "events_lost",
 				   (json_int_t)(s->seq_gaps - r->gaps_seen)),
@@ -96,17 +99,15 @@ static void report_loss(struct reader *r)
 static int format_line(struct bh_logrx *x, struct reader *r, const struct bh_log_tag *tag,
 		       const struct bh_pkt *p, const struct timeval *ts)
 {
-	const struct bh_gen *g = bh_state_gen_find(&x->a->st, tag->generation);
-	struct bh_event_ctx ctx = { .hostname = x->a->hostname };
+	struct bh_event_ctx ctx = { .hostname = x->d.hostname };
 	struct bh_event ev = { .ts = *ts, .tag = tag, .pkt = p };
+	struct bh_logrx_gen g;
 
-	if (!g)
-		g = bh_state_current(&x->a->st);
-	if (g) {
-		ctx.inv = g->inv;
-		ev.wl = bh_inventory_find(g->inv, r->ns, r->name);
-		ev.ns = bh_inventory_ns(g->inv, r->ns);
-		ev.comp = g->comp;
+	if (x->d.gen_find(x->d.arg, tag->generation, &g) || x->d.gen_current(x->d.arg, &g)) {
+		ctx.inv = g.inv;
+		ev.wl = bh_inventory_find(g.inv, r->ns, r->name);
+		ev.ns = bh_inventory_ns(g.inv, r->ns);
+		ev.comp = g.comp;
 	}
 	return bh_event_format(&x->w, &ctx, &ev);
 }
@@ -134,9 +135,8 @@ static int on_event(const struct bh_nflog_event *ev, void *arg)
 		x->st.write_errors++;
 		return 0;
 	}
-	bh_out_line(&x->a->out, x->w.buf, x->w.len);
+	bh_out_line(x->d.out, x->w.buf, x->w.len);
 	x->st.lines++;
-	x->a->cnt.log_lines++;
 	return 0;
 }
 
@@ -162,13 +162,13 @@ static int open_in_ns(void *arg)
 	return bh_nflog_open(o->group, NULL, &o->nl);
 }
 
-static int reader_open(struct bh_logrx *x, const struct bh_rec_wl *w)
+static int reader_open(struct bh_logrx *x, const char *ns, const char *name, const char *netns)
 {
-	struct open_arg oa = { .group = (uint16_t)x->a->cfg->log_group };
+	struct open_arg oa = { .group = x->d.log_group };
 	struct reader *r;
 	int rc;
 
-	rc = bh_netns_run(w->netns, open_in_ns, &oa);
+	rc = bh_netns_run(netns, open_in_ns, &oa);
 	if (rc < 0)
 		return rc;
 	r = calloc(1, sizeof(*r));
@@ -176,9 +176,9 @@ static int reader_open(struct bh_logrx *x, const struct bh_rec_wl *w)
 		goto fail_nl;
 	r->x = x;
 	r->nl = oa.nl;
-	r->ns = strdup(w->ns);
-	r->name = strdup(w->name);
-	r->netns = strdup(w->netns);
+	r->ns = strdup(ns);
+	r->name = strdup(name);
+	r->netns = strdup(netns);
 	r->id = x->next_id++;
 	r->keep = true;
 	if (!r->ns || !r->name || !r->netns)
@@ -247,33 +247,40 @@ static struct reader *reader_find(struct bh_logrx *x, size_t n, const char *ns, 
 	return NULL;
 }
 
-void bh_logrx_sync(struct bh_logrx *x, const struct bh_reconcile *rec)
+void bh_logrx_sync_begin(struct bh_logrx *x)
 {
-	size_t k = 0, n0;
-
 	if (x->closed)
 		return;
 	/* Sorted by workload, so each lookup is a bisection (thousands of readers). */
 	if (x->n > 1)
 		qsort(x->v, x->n, sizeof(*x->v), reader_sort_cmp);
-	n0 = x->n;
+	x->sync_n = x->n;
 	for (size_t i = 0; i < x->n; i++)
 		x->v[i]->keep = false;
-	for (size_t i = 0; i < rec->n; i++) {
-		const struct bh_rec_wl *w = &rec->v[i];
-		struct reader *r;
+}
 
-		if (!w->programmed || !w->netns)
-			continue;
-		r = reader_find(x, n0, w->ns, w->name);
-		if (r && !strcmp(r->netns, w->netns)) {
-			r->keep = true;
-			continue;
-		}
-		/* new, or its namespace changed (a restarted container): a new reader */
-		if (reader_open(x, w) < 0)
-			x->st.open_errors++;
+void bh_logrx_sync_want(struct bh_logrx *x, const char *ns, const char *name, const char *netns)
+{
+	struct reader *r;
+
+	if (x->closed)
+		return;
+	r = reader_find(x, x->sync_n, ns, name);
+	if (r && !strcmp(r->netns, netns)) {
+		r->keep = true;
+		return;
 	}
+	/* new, or its namespace changed (a restarted container): a new reader */
+	if (reader_open(x, ns, name, netns) < 0)
+		x->st.open_errors++;
+}
+
+void bh_logrx_sync_end(struct bh_logrx *x)
+{
+	size_t k = 0;
+
+	if (x->closed)
+		return;
 	for (size_t i = 0; i < x->n; i++) {
 		if (x->v[i]->keep)
 			x->v[k++] = x->v[i];
@@ -281,6 +288,7 @@ void bh_logrx_sync(struct bh_logrx *x, const struct bh_reconcile *rec)
 			reader_close(x->v[i]);
 	}
 	x->n = k;
+	x->sync_n = 0;
 	x->st.readers = k;
 }
 
@@ -304,7 +312,7 @@ static void summary_one(uint32_t wl, uint64_t suppressed, uint64_t first_ms, voi
 	snprintf(key, sizeof(key), "%s/%s", ns, name);
 	snprintf(msg, sizeof(msg), "suppressed %llu similar in %.0fs", (unsigned long long)suppressed,
 		 secs);
-	bh_out_lifecycle(&x->a->out, "suppressed", NULL,
+	bh_out_lifecycle(x->d.out, "suppressed", NULL,
 			 json_pack("{s:s, s:s, s:I, s:f}", "workload", key, "cause", "duplicate",
 				   "suppressed", (json_int_t)suppressed, "seconds", secs),
 			 msg);
@@ -342,7 +350,7 @@ static void unlogged_one(struct bh_logrx *x, struct reader *r)
 		snprintf(key, sizeof(key), "%s/%s", r->ns, r->name);
 		snprintf(msg, sizeof(msg), "%llu %s attempts over the log limit in %us: verdict taken, not logged",
 			 (unsigned long long)n, dirs[d], SUMMARY_MS / 1000);
-		bh_out_lifecycle(&x->a->out, "suppressed", NULL,
+		bh_out_lifecycle(x->d.out, "suppressed", NULL,
 				 json_pack("{s:s, s:s, s:s, s:I, s:i}", "workload", key, "cause",
 					   "log-limit", "direction", dirs[d], "suppressed", (json_int_t)n,
 					   "seconds", SUMMARY_MS / 1000),
@@ -359,7 +367,7 @@ static void summary_cb(uv_timer_t *t)
 		unlogged_one(x, x->v[i]);
 }
 
-int bh_logrx_alloc(uv_loop_t *loop, struct bh_agent *a, struct bh_logrx **out)
+int bh_logrx_alloc(uv_loop_t *loop, const struct bh_logrx_deps *deps, struct bh_logrx **out)
 {
 	struct bh_logrx *x = calloc(1, sizeof(*x));
 	int r;
@@ -367,7 +375,7 @@ int bh_logrx_alloc(uv_loop_t *loop, struct bh_agent *a, struct bh_logrx **out)
 	if (!x)
 		return -ENOMEM;
 	x->loop = loop;
-	x->a = a;
+	x->d = *deps;
 	r = bh_dedup_init(&x->dd, 0, 0, 0);
 	if (r < 0) {
 		free(x);

@@ -14,12 +14,35 @@
  * summarised periodically as "suppressed N similar in T".
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
-struct bh_agent;
+struct bh_compiled;
+struct bh_inventory;
 struct bh_logrx;
-struct bh_reconcile;
+struct bh_out;
+
+/* The policy model of one generation: what explains a line. Borrowed. */
+struct bh_logrx_gen {
+	const struct bh_inventory *inv;
+	const struct bh_compiled *comp;
+};
+
+/*
+ * What the reader uses of its owner, copied at alloc; every pointer is
+ * borrowed and must outlive the reader.
+ */
+struct bh_logrx_deps {
+	struct bh_out *out;	/* denied-connection and lifecycle lines */
+	const char *hostname;	/* host.hostname of every line */
+	uint16_t log_group;	/* the NFLOG group the tables log to */
+	/* Generation id if still kept: true and *g, else false. */
+	bool (*gen_find)(void *arg, uint64_t id, struct bh_logrx_gen *g);
+	/* The current generation: true and *g, else false (nothing compiled yet). */
+	bool (*gen_current)(void *arg, struct bh_logrx_gen *g);
+	void *arg;		/* of gen_find and gen_current */
+};
 
 struct bh_logrx_stats {
 	uint64_t readers;	/* open now */
@@ -34,11 +57,18 @@ struct bh_logrx_stats {
 	uint64_t open_errors;	/* readers that could not be opened */
 };
 
-/* Allocate (nothing is started until bh_logrx_sync). 0 or -ENOMEM. a is borrowed. */
-int bh_logrx_alloc(uv_loop_t *loop, struct bh_agent *a, struct bh_logrx **out);
+/* Allocate (nothing is started until a sync). 0 or -ENOMEM. deps is copied. */
+int bh_logrx_alloc(uv_loop_t *loop, const struct bh_logrx_deps *deps, struct bh_logrx **out);
 
-/* Open readers for newly programmed namespaces, close those whose workload left. */
-void bh_logrx_sync(struct bh_logrx *x, const struct bh_reconcile *rec);
+/*
+ * A sync follows the reconciler: between begin and end, want() every
+ * namespace whose table is programmed. want opens a reader for a new one
+ * (or one whose netns path changed: a restarted container); end closes the
+ * readers not wanted since begin. Strings are copied. No-ops once closed.
+ */
+void bh_logrx_sync_begin(struct bh_logrx *x);
+void bh_logrx_sync_want(struct bh_logrx *x, const char *ns, const char *name, const char *netns);
+void bh_logrx_sync_end(struct bh_logrx *x);
 
 void bh_logrx_stats_get(const struct bh_logrx *x, struct bh_logrx_stats *st);
 
