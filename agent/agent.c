@@ -419,6 +419,33 @@ int bh_agent_reconcile_workload_now(struct bh_agent *a, const char *key, uint64_
 	return w->programmed && !w->last_error ? 0 : -EIO;
 }
 
+/* ---- control socket -------------------------------------------------------------------- */
+
+json_t *bh_agent_control_handler(struct bh_control *c, json_t *req)
+{
+	struct bh_agent *a = c->data;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	int r;
+
+	if (!cmd)
+		return json_pack("{s:s}", "error", "missing \"cmd\"");
+	if (!strcmp(cmd, "status"))
+		return bh_agent_status(a);
+	if (!strcmp(cmd, "reload")) {
+		r = bh_agent_reload(a);
+		return json_pack("{s:b, s:I, s:s?}", "ok", r == 0,
+				 "generation", (json_int_t)a->st.next_id - 1, "error",
+				 r ? a->last_error : NULL);
+	}
+	if (!strcmp(cmd, "reconcile")) {
+		const char *wl = json_string_value(json_object_get(req, "workload"));
+
+		r = bh_agent_reconcile_workload_now(a, wl, 0, 0);
+		return json_pack("{s:b, s:s?}", "ok", r == 0, "error", r ? strerror(-r) : NULL);
+	}
+	return json_pack("{s:s}", "error", "unknown command");
+}
+
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
 int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_config *cfg,

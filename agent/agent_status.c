@@ -6,8 +6,9 @@
 #include "log/logrx.h"
 
 /*
- * The control socket's answers: status (what is enforced where, counters,
- * latency windows), reload, and reconcile-now for a pre-start hook.
+ * What the agent reports: the latency windows and the status answer (what
+ * is enforced where, counters). It reads the agent and never calls into
+ * agent.c, which owns the control socket that asks for it.
  */
 
 /* ---- latency window ----------------------------------------------------------- */
@@ -138,31 +139,4 @@ json_t *bh_agent_status(struct bh_agent *a)
 	json_object_set_new(o, "latency_ms", lat_json(&a->lat));
 	json_object_set_new(o, "docker_start_to_enforced_ms", lat_json(&a->docker_lat));
 	return o;
-}
-
-/* ---- control -------------------------------------------------------------------------- */
-
-json_t *bh_agent_control_handler(struct bh_control *c, json_t *req)
-{
-	struct bh_agent *a = c->data;
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	int r;
-
-	if (!cmd)
-		return json_pack("{s:s}", "error", "missing \"cmd\"");
-	if (!strcmp(cmd, "status"))
-		return bh_agent_status(a);
-	if (!strcmp(cmd, "reload")) {
-		r = bh_agent_reload(a);
-		return json_pack("{s:b, s:I, s:s?}", "ok", r == 0,
-				 "generation", (json_int_t)a->st.next_id - 1, "error",
-				 r ? a->last_error : NULL);
-	}
-	if (!strcmp(cmd, "reconcile")) {
-		const char *wl = json_string_value(json_object_get(req, "workload"));
-
-		r = bh_agent_reconcile_workload_now(a, wl, 0, 0);
-		return json_pack("{s:b, s:s?}", "ok", r == 0, "error", r ? strerror(-r) : NULL);
-	}
-	return json_pack("{s:s}", "error", "unknown command");
 }
