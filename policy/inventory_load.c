@@ -3,8 +3,8 @@
  * Loading the inventory file (see DESIGN.md, "inventory file"): namespaces
  * with labels and workloads with labels, network namespace, addresses and
  * named ports, decoded as strictly as policies, then cross-checked:
- * namespace/name unique, an address belongs to one workload, port names
- * unique per workload.
+ * namespace/name unique, an address belongs to one workload, a network
+ * namespace path to one workload, port names unique per workload.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,6 +27,7 @@ struct inv_state {
 	size_t ns_cap, wl_cap;
 	struct bh_loc *ns_at;		/* per namespace: its name */
 	struct bh_loc *wl_at;		/* per workload: its name */
+	struct bh_loc *netns_at;	/* per workload: its netns */
 	struct inv_ip *ips;
 	size_t n_ips, ips_cap;
 	struct bh_workload *cur;	/* workload being decoded */
@@ -121,7 +122,10 @@ static int wl_string(struct bh_dctx *c, const struct bh_ynode *v, char **dst)
 
 static int wl_netns(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	return wl_string(c, v, &((struct inv_state *)obj)->cur->netns);
+	struct inv_state *st = obj;
+
+	st->netns_at[st->cur_idx] = (struct bh_loc){ c->file, v->line, v->col };
+	return wl_string(c, v, &st->cur->netns);
 }
 
 static int wl_container_id(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
@@ -277,7 +281,8 @@ static int root_workloads(struct bh_dctx *c, const struct bh_ynode *v, void *obj
 	if (v->kind == BH_Y_SEQ && v->n) {
 		st->inv->wl = calloc(v->n, sizeof(*st->inv->wl));
 		st->wl_at = calloc(v->n, sizeof(*st->wl_at));
-		if (!st->inv->wl || !st->wl_at)
+		st->netns_at = calloc(v->n, sizeof(*st->netns_at));
+		if (!st->inv->wl || !st->wl_at || !st->netns_at)
 			return -ENOMEM;
 	}
 	return bh__decode_seq(c, v, wl_item, st);
@@ -370,6 +375,52 @@ static int check_names(struct bh_dctx *c, struct inv_state *st)
 	return 0;
 }
 
+static int netns_idx_cmp(const void *a, const void *b, void *arg)
+{
+	const struct bh_workload *wl = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(wl[x].netns, wl[y].netns);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/*
+ * Two workloads in one network namespace would replace each other's table:
+ * the same path twice is an error at the later entry. (Two paths to one
+ * namespace are found at run time: netlink/netns.h, bh_netns_check_distinct.)
+ */
+static int check_netns(struct bh_dctx *c, struct inv_state *st)
+{
+	struct bh_inventory *inv = st->inv;
+	size_t *idx = calloc(inv->n_wl ? inv->n_wl : 1, sizeof(*idx)), first = 0, n = 0;
+
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->n_wl; i++)
+		if (inv->wl[i].netns && inv->wl[i].name)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), netns_idx_cmp, inv->wl);
+	for (size_t i = 1; i < n; i++) {
+		const struct bh_workload *wa, *wb;
+		const struct bh_loc *at;
+
+		if (strcmp(inv->wl[idx[first]].netns, inv->wl[idx[i]].netns)) {
+			first = i;
+			continue;
+		}
+		wa = &inv->wl[idx[first]];
+		wb = &inv->wl[idx[i]];
+		at = &st->netns_at[idx[first]];
+		bh_diag_add(c->diag, &st->netns_at[idx[i]],
+			    "workloads[%zu].netns: workloads %s/%s and %s/%s share the network namespace %s "
+			    "(the first is at %s:%u:%u)", idx[i], wa->namespace, wa->name, wb->namespace,
+			    wb->name, wb->netns, at->file, at->line, at->col);
+		c->errors++;
+	}
+	free(idx);
+	return 0;
+}
+
 static int inventory_decode(struct bh_inventory *inv, const char *name, const char *buf, size_t len,
 			    struct bh_diag *diag)
 {
@@ -401,12 +452,15 @@ static int inventory_decode(struct bh_inventory *inv, const char *name, const ch
 	if (!err) {
 		check_ips(&c, &st);
 		err = check_names(&c, &st);
+		if (!err)
+			err = check_netns(&c, &st);
 	}
 	bh__diag_sort_from(diag, from);
 out:
 	bh_ystream_deinit(&ys);
 	free(st.ns_at);
 	free(st.wl_at);
+	free(st.netns_at);
 	free(st.ips);
 	return err;
 }
