@@ -18,6 +18,7 @@
  * on its own (bh_nft_batch_fprint writes where its caller says).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,8 +36,28 @@ int bh_nft_batch_alloc(struct bh_nft_batch **out);
 void bh_nft_batch_free(struct bh_nft_batch *b);
 
 /*
+ * The stamp bulkhead leaves in its table (as table userdata, which nft
+ * neither shows nor changes): what was built and under which generation.
+ * A namespace whose stamp carries the digest of the desired table is up to
+ * date; the generation is the counter in the table's log prefixes.
+ */
+struct bh_nft_stamp {
+	uint64_t generation;
+	uint64_t digest;	/* bh_nft_digest() of the table, 0 when unknown */
+};
+
+/*
+ * Digest of the table bh_nft_build_table(c, g, o) builds: the compiler's
+ * ruleset hash of group g, the names of the isolating policies (they are in
+ * the comments), the log group, rate and burst and the layout version; not
+ * the generation. Never 0.
+ */
+uint64_t bh_nft_digest(const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o);
+
+/*
  * Append the atomic replacement of table inet bulkhead by the table of
- * group g of c (add table, delete table, then the whole new table).
+ * group g of c (add table, delete table, then the whole new table). The
+ * new table carries the stamp { o->generation, bh_nft_digest(c, g, o) }.
  * Comments are made from c->pols; c is not referenced after return.
  * A group isolated in neither direction still gets a table (only the
  * base chains); callers that want it gone use bh_nft_build_delete().
@@ -85,18 +106,35 @@ int bh_nft_batch_send(const struct bh_nft_batch *b, int fd, unsigned int flags,
 int bh_nft_apply(const char *netns, const struct bh_nft_batch *b, unsigned int flags,
 		 char *err, size_t errlen);
 
+/*
+ * Write b to f as the kernel will get it, message by message (the
+ * hexdump of mnl_nlmsg_fprintf, like nft --debug=mnl), after a line
+ * "# batch for TITLE: N messages". 0 or -ENOMEM.
+ */
+int bh_nft_batch_dump(const struct bh_nft_batch *b, const char *title, FILE *f);
+
 /* Remove table inet bulkhead from the namespace, touching nothing else. 0 or -errno. */
 int bh_nft_delete(const char *netns, char *err, size_t errlen);
 
 /*
+ * The stamp of table inet bulkhead in the namespace (one GETTABLE, no rule
+ * dump): 1 when the table exists (*st zeroed when it carries no stamp:
+ * made by something else or an older version), 0 when it does not, or a
+ * negative errno.
+ */
+int bh_nft_table_stamp(const char *netns, struct bh_nft_stamp *st);
+
+/*
  * Does table inet bulkhead exist in the namespace? 1 yes, 0 no, or a
- * negative errno. When it exists and gen is not NULL, *gen gets the
- * generation of its first log statement ("bh/G/..."), or 0 when none.
+ * negative errno. When it exists and gen is not NULL, *gen gets its
+ * generation (the stamp's, else that of its first log statement
+ * "bh/G/...", else 0).
  */
 int bh_nft_table_get(const char *netns, uint64_t *gen);
 
 struct bh_nft_state {
-	uint64_t generation;		/* of the first log statement, 0 when none */
+	uint64_t generation;		/* the stamp's, else the first log statement's, 0 when none */
+	uint64_t digest;		/* the stamp's, 0 when none */
 	uint64_t unlogged[2];		/* [enum bh_dir]: packets over the log limit, verdict taken, not logged */
 };
 

@@ -410,12 +410,21 @@ int bh_nft_build_table(struct bh_nft_batch *b, const struct bh_compiled *c, size
 		       const struct bh_emit_opts *o)
 {
 	struct build x = { .b = b, .c = c, .rs = &c->groups[g], .o = o };
+	struct bh_nft_stamp st;
+	struct nftnl_table *t;
 	int dir, ret;
 
 	/* add + delete + add: replaces the table in the same transaction, present or not */
 	if ((ret = bh_nft_build_delete(b)))
 		return ret;
-	ret = bh_nft__push(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, BH_NFT__TABLE, table_new(), NULL,
+	t = table_new();
+	st.generation = o->generation;
+	st.digest = bh_nft_digest(c, g, o);
+	if (t && bh_nft__stamp_set(t, &st) < 0) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	ret = bh_nft__push(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, BH_NFT__TABLE, t, NULL,
 			   "table inet %s", BH_TABLE);
 	if (ret || (ret = chains_add(&x)) || (ret = sets_add(&x)))
 		return ret;

@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 struct bh_elem;
+struct bh_nft_stamp;
 struct nftnl_rule;
+struct nftnl_table;
 struct nlmsghdr;
 
 enum bh_nft__kind {
@@ -74,6 +76,11 @@ int bh_nft__limit_over(struct nftnl_rule *r, uint64_t rate, uint32_t burst);
 int bh_nft__log(struct nftnl_rule *r, const char *prefix, uint16_t group);
 int bh_nft__counter(struct nftnl_rule *r);
 int bh_nft__verdict(struct nftnl_rule *r, int verdict, const char *chain);
+
+/* nft_stamp.c: write the stamp into a table's userdata (0 or -ENOMEM); read it back
+ * (true when a stamp with a digest was found, else *st is zeroed). */
+int bh_nft__stamp_set(struct nftnl_table *t, const struct bh_nft_stamp *st);
+bool bh_nft__stamp_get(const struct nftnl_table *t, struct bh_nft_stamp *st);
 
 /* nft_batch.c: every message header of a serialised batch, in order (BEGIN/END excluded). */
 struct nftnl_batch;

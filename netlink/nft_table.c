@@ -19,6 +19,7 @@
 #include "policy/compile.h"
 #include "netlink/netns.h"
 #include "netlink/nft.h"
+#include "netlink/nft_int.h"
 
 /* A NETLINK_NETFILTER socket inside netns, bound. Negative errno on failure. */
 static struct mnl_socket *nft_socket(const char *netns, char *err, size_t errlen)
@@ -167,11 +168,60 @@ out:
 	return ret;
 }
 
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0)
+		bh_nft__stamp_get(t, data);
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+/* GETTABLE inet bulkhead: 1 and *st when it exists, 0 when not, or -errno. */
+static int table_request(struct mnl_socket *nl, char *buf, uint32_t seq, struct bh_nft_stamp *st)
+{
+	struct nftnl_table *t;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	t = nftnl_table_alloc();
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, BH_TABLE);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	ret = request(nl, nlh, table_cb, st);
+	if (ret == -ENOENT)
+		return 0;
+	return ret ? ret : 1;
+}
+
+int bh_nft_table_stamp(const char *netns, struct bh_nft_stamp *st)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], err[128];
+	struct mnl_socket *nl;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	memset(buf, 0, sizeof(buf));	/* no uninitialised padding reaches the kernel */
+	nl = nft_socket(netns, err, sizeof(err));
+	if (!nl)
+		return -errno;
+	ret = table_request(nl, buf, (uint32_t)time(NULL), st);
+	mnl_socket_close(nl);
+	return ret;
+}
+
 int bh_nft_table_read(const char *netns, struct bh_nft_state *st)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE], err[128];
 	struct read_ctx x = { .st = st };
-	struct nftnl_table *t;
+	struct bh_nft_stamp stamp;
 	struct nftnl_rule *r;
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
@@ -183,22 +233,14 @@ int bh_nft_table_read(const char *netns, struct bh_nft_state *st)
 	nl = nft_socket(netns, err, sizeof(err));
 	if (!nl)
 		return -errno;
-	t = nftnl_table_alloc();
-	if (!t) {
-		ret = -ENOMEM;
+	ret = table_request(nl, buf, seq, &stamp);
+	if (ret <= 0)
 		goto out;
+	if (stamp.digest) {
+		st->generation = stamp.generation;
+		st->digest = stamp.digest;
+		x.have_gen = true;	/* the stamp's generation wins over the log prefixes */
 	}
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, BH_TABLE);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	ret = request(nl, nlh, NULL, NULL);
-	if (ret == -ENOENT) {
-		ret = 0;
-		goto out;
-	}
-	if (ret)
-		goto out;
 	r = nftnl_rule_alloc();
 	if (!r) {
 		ret = -ENOMEM;

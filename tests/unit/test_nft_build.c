@@ -620,6 +620,106 @@ static void test_large_set_split(void **state)
 	fixture_free(f);
 }
 
+/* The replacing table carries the stamp { generation, digest }; nothing else does. */
+static void test_table_stamp(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct bh_nft_batch *b;
+	struct parsed *p = malloc(sizeof(*p));
+	struct nftnl_table *t;
+	struct bh_nft_stamp st;
+	uint64_t d0;
+
+	assert_int_equal(bh_nft_batch_alloc(&b), 0);
+	assert_int_equal(bh_nft_build_table(b, &f->c, 0, &f->o), 0);
+	parse_batch(p, b, 0);
+	for (size_t i = 0; i < 3; i++) {
+		t = nftnl_table_alloc();
+		assert_int_equal(nftnl_table_nlmsg_parse(p->h[i], t), 0);
+		/* the add and delete that clear the way carry none */
+		assert_int_equal(bh_nft__stamp_get(t, &st), i == 2);
+		nftnl_table_free(t);
+	}
+	assert_int_equal(st.generation, 42);
+	d0 = bh_nft_digest(&f->c, 0, &f->o);
+	assert_int_equal(st.digest, d0);
+	assert_true(d0 != 0);
+	nftnl_batch_free(p->nb);
+	bh_nft_batch_free(b);
+
+	/* the generation does not count; what changes the table does */
+	f->o.generation = 43;
+	assert_int_equal(bh_nft_digest(&f->c, 0, &f->o), d0);
+	f->o.log_group = 0;
+	assert_true(bh_nft_digest(&f->c, 0, &f->o) != d0);
+	f->o.log_group = BH_LOG_GROUP;
+	f->o.log_rate = 5;
+	assert_true(bh_nft_digest(&f->c, 0, &f->o) != d0);
+	f->o.log_rate = BH_LOG_RATE;
+	f->o.log_burst = 7;
+	assert_true(bh_nft_digest(&f->c, 0, &f->o) != d0);
+	f->o.log_burst = BH_LOG_BURST;
+	assert_int_equal(bh_nft_digest(&f->c, 0, &f->o), d0);
+	f->rs.hash ^= 1;
+	assert_true(bh_nft_digest(&f->c, 0, &f->o) != d0);
+	f->rs.hash ^= 1;
+	/* a renamed isolating policy changes the jump comment */
+	f->pol[1].name = "c";
+	assert_true(bh_nft_digest(&f->c, 0, &f->o) != d0);
+	f->pol[1].name = "b";
+	assert_int_equal(bh_nft_digest(&f->c, 0, &f->o), d0);
+
+	/* read back next to a comment nft wrote; a table without userdata has no stamp */
+	t = nftnl_table_alloc();
+	assert_int_equal(bh_nft__stamp_get(t, &st), false);
+	st = (struct bh_nft_stamp){ 7, d0 };
+	assert_int_equal(bh_nft__stamp_set(t, &st), 0);
+	{
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(128);
+		uint32_t len;
+		const void *old = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+
+		assert_true(nftnl_udata_put_strz(u, NFTNL_UDATA_TABLE_COMMENT, "by hand"));
+		assert_true(nftnl_udata_put(u, 0xb1, 3, "abc"));	/* wrong size: skipped */
+		memcpy((char *)nftnl_udata_buf_data(u) + nftnl_udata_buf_len(u), old, len);
+		assert_int_equal(nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(u),
+						      nftnl_udata_buf_len(u) + len), 0);
+		nftnl_udata_buf_free(u);
+	}
+	memset(&st, 0, sizeof(st));
+	assert_true(bh_nft__stamp_get(t, &st));
+	assert_int_equal(st.generation, 7);
+	assert_int_equal(st.digest, d0);
+	nftnl_table_free(t);
+	free(p);
+	fixture_free(f);
+}
+
+/* --debug-netlink: the batch as the kernel gets it, every message */
+static void test_batch_dump(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct bh_nft_batch *b;
+	char *text = NULL, head[96];
+	size_t len = 0, n = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	assert_non_null(m);
+	assert_int_equal(bh_nft_batch_alloc(&b), 0);
+	assert_int_equal(bh_nft_build_table(b, &f->c, 0, &f->o), 0);
+	assert_int_equal(bh_nft_batch_dump(b, "/run/netns/x", m), 0);
+	fclose(m);
+	snprintf(head, sizeof(head), "# batch for /run/netns/x: %zu messages\n", bh_nft_batch_msgs(b));
+	assert_memory_equal(text, head, strlen(head));
+	/* mnl_nlmsg_fprintf frames each message with a header box */
+	for (const char *s = text; (s = strstr(s, "----------------\t------------------")); s++)
+		n++;
+	assert_true(n >= bh_nft_batch_msgs(b));
+	free(text);
+	bh_nft_batch_free(b);
+	fixture_free(f);
+}
+
 static void test_elem_format(void **state)
 {
 	struct bh_elem e = { 0 };
@@ -658,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_long_comment_cut),
 		cmocka_unit_test(test_large_set_split),
 		cmocka_unit_test(test_elem_format),
+		cmocka_unit_test(test_table_stamp),
+		cmocka_unit_test(test_batch_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

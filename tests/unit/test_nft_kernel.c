@@ -45,6 +45,7 @@ static int large_apply(void)
 {
 	struct fixture *f = big_fixture(20000);
 	struct bh_nft_batch *b;
+	struct bh_nft_stamp st;
 	char err[256];
 	uint64_t gen = 0;
 	int ret;
@@ -58,12 +59,17 @@ static int large_apply(void)
 	}
 	if (bh_nft_table_get(NULL, &gen) != 1 || gen != 42)
 		return 4;
+	/* the stamp reads back with one GETTABLE */
+	if (bh_nft_table_stamp(NULL, &st) != 1 || st.generation != 42 ||
+	    st.digest != bh_nft_digest(&f->c, 0, &f->o))
+		return 8;
 	/* and once more on top of itself: the replacement path */
 	if (bh_nft_apply(NULL, b, 0, err, sizeof(err))) {
 		fprintf(stderr, "apply again: %s\n", err);
 		return 5;
 	}
-	if (bh_nft_delete(NULL, err, sizeof(err)) || bh_nft_table_get(NULL, NULL) != 0)
+	if (bh_nft_delete(NULL, err, sizeof(err)) || bh_nft_table_get(NULL, NULL) != 0 ||
+	    bh_nft_table_stamp(NULL, &st) != 0)
 		return 6;
 	if (bh_nft_delete(NULL, err, sizeof(err)))	/* absent is fine */
 		return 7;
