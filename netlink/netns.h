@@ -13,6 +13,8 @@
 #include <stddef.h>
 
 struct bh_addr;
+struct bh_diag;
+struct bh_inventory;
 
 /*
  * Run fn(arg) inside the network namespace at path (NULL or "" runs it
@@ -36,5 +38,25 @@ int bh_netns_socket(const char *path, int domain, int type, int protocol);
  * and without duplicates, or a negative errno.
  */
 int bh_netns_addrs(const char *path, struct bh_addr **out, size_t *n);
+
+/*
+ * Fill the addresses of every workload listed without `ips` from its
+ * namespace (bh_netns_addrs). A namespace that cannot be read leaves the
+ * workload's addresses as they were; when errs is not NULL (inv->n_wl
+ * entries), errs[i] gets 0 or the negative errno of workload i. Returns
+ * the number of workloads whose addresses changed (the inventory's
+ * address index is rebuilt then), or -ENOMEM.
+ */
+int bh_netns_resolve_ips(struct bh_inventory *inv, int *errs);
+
+/*
+ * Two workloads whose netns paths lead to one namespace (the same st_dev
+ * and st_ino: equal paths, or two bind mounts of one namespace) would
+ * replace each other's table. Records one diagnostic per such workload at
+ * the later entry in the file, naming both and where the first is, and
+ * returns how many (0: all distinct), or -ENOMEM. Paths that cannot be
+ * stat()ed are skipped: a namespace that does not exist shares nothing.
+ */
+int bh_netns_check_distinct(const struct bh_inventory *inv, struct bh_diag *d);
 
 #endif
