@@ -11,8 +11,7 @@
 
 #define ERR_LEN 256
 
-static int nft_program(const char *netns, const struct bh_compiled *c, size_t g,
-		       const struct bh_emit_opts *o, char *err, size_t errlen)
+static int nft_program(const char *netns, const struct bh_rec_prog *p, char *err, size_t errlen)
 {
 	struct bh_nft_batch *b;
 	int r;
@@ -20,11 +19,15 @@ static int nft_program(const char *netns, const struct bh_compiled *c, size_t g,
 	r = bh_nft_batch_alloc(&b);
 	if (r < 0)
 		return r;
-	r = bh_nft_build_table(b, c, g, o);
-	if (!r)
-		r = bh_nft_apply(netns, b, 0, err, errlen);
-	else
+	r = bh_nft_build_table(b, p->c, p->group, p->o);
+	if (r) {
 		snprintf(err, errlen, "building the table: %s", strerror(-r));
+		goto out;
+	}
+	if (p->dump)
+		bh_nft_batch_dump(b, netns, p->dump);
+	r = bh_nft_apply(netns, b, p->dry_run ? BH_NFT_DRY_RUN : 0, err, errlen);
+out:
 	bh_nft_batch_free(b);
 	return r;
 }
@@ -32,7 +35,7 @@ static int nft_program(const char *netns, const struct bh_compiled *c, size_t g,
 const struct bh_rec_ops bh_rec_ops_nft = {
 	.program = nft_program,
 	.remove = bh_nft_delete,
-	.exists = bh_nft_table_get,
+	.stamp = bh_nft_table_stamp,
 };
 
 void bh_reconcile_init(struct bh_reconcile *r, const struct bh_emit_opts *o,
@@ -140,66 +143,152 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+static bool isolated(const struct bh_ruleset *rs)
+{
+	for (int d = 0; d < BH_DIR_MAX; d++)
+		if (rs->dir[d].enforce.isolated || rs->dir[d].has_audit)
+			return true;
+	return false;
+}
+
+/* The digest of what group grp wants in a namespace, BH_REC_NO_TABLE for no table. */
+static uint64_t want_digest(const struct bh_reconcile *r, const struct bh_compiled *c, size_t grp)
+{
+	if (r->no_empty_table && !isolated(&c->groups[grp]))
+		return BH_REC_NO_TABLE;
+	return bh_nft_digest(c, grp, &r->opts);
+}
+
+/* Does what the kernel said (rc and stamp of bh_rec_ops.stamp) match want? */
+static bool kernel_has(int rc, const struct bh_nft_stamp *ks, uint64_t want)
+{
+	return want == BH_REC_NO_TABLE ? rc == 0 : rc == 1 && ks->digest == want;
+}
+
+/* The entry of workload i, its netns brought up to date. NULL on OOM. */
+static struct bh_rec_wl *entry_of(struct bh_reconcile *r, const struct bh_workload *wl)
+{
+	struct bh_rec_wl *w = entry_get(r, wl->namespace ? wl->namespace : "default", wl->name);
+
+	if (!w)
+		return NULL;
+	if (!same_str(w->netns, wl->netns)) {
+		if (set_str(&w->netns, wl->netns) < 0)
+			return NULL;
+		w->programmed = false;
+	}
+	return w;
+}
+
+int bh_reconcile_adopt(struct bh_reconcile *r, const struct bh_gen *g, uint64_t *max_gen)
+{
+	*max_gen = 0;
+	for (size_t i = 0; i < g->inv->n_wl; i++) {
+		size_t grp = g->comp->wl_group[i];
+		struct bh_nft_stamp ks;
+		struct bh_rec_wl *w;
+		uint64_t want;
+		int rc;
+
+		if (!g->inv->wl[i].netns)
+			continue;
+		w = entry_of(r, &g->inv->wl[i]);
+		if (!w)
+			return -ENOMEM;
+		if (w->programmed)
+			continue;
+		rc = r->ops->stamp(w->netns, &ks);
+		if (rc == 1 && ks.generation > *max_gen)
+			*max_gen = ks.generation;
+		want = want_digest(r, g->comp, grp);
+		if (!kernel_has(rc, &ks, want))
+			continue;
+		w->programmed = true;
+		w->digest = want;
+		w->gen = want == BH_REC_NO_TABLE ? 0 : ks.generation;
+	}
+	return 0;
+}
+
+static void failed(struct bh_reconcile *r, struct bh_rec_wl *w, int rc, const char *err,
+		   struct bh_rec_stats *st)
+{
+	if (!err[0])
+		err = strerror(-rc);
+	/* The same failure again (a retry) is counted but not reported again. */
+	w->repeated = w->last_error && !strcmp(w->last_error, err);
+	set_str(&w->last_error, err);
+	w->did = BH_REC_FAILED;
+	st->failed++;
+	r->ns_failed++;
+	if (r->cb)
+		r->cb(r->cb_arg, w, rc, false);
+}
+
 /* Program one workload's namespace if needed. Returns 1 when touched, 0 when not, <0 failure. */
 static int do_one(struct bh_reconcile *r, const struct bh_gen *g, size_t i, unsigned int flags,
 		  struct bh_rec_stats *st)
 {
-	const struct bh_workload *wl = &g->inv->wl[i];
-	const char *ns = wl->namespace ? wl->namespace : "default";
 	size_t grp = g->comp->wl_group[i];
-	uint64_t hash = g->comp->groups[grp].hash;
 	struct bh_emit_opts o = r->opts;
+	bool dry = flags & BH_REC_DRY_RUN, recreate = false;
 	char err[ERR_LEN] = "";
 	struct bh_rec_wl *w;
-	bool recreate = false;
+	uint64_t want, gen;
 	int rc;
 
-	w = entry_get(r, ns, wl->name);
+	w = entry_of(r, &g->inv->wl[i]);
 	if (!w)
 		return -ENOMEM;
 	w->present = true;
-	if (!same_str(w->netns, wl->netns)) {
-		if (set_str(&w->netns, wl->netns) < 0)
-			return -ENOMEM;
-		w->programmed = false;
-	}
+	w->did = BH_REC_SKIPPED;
 	if (!w->netns)
 		return 0;
-	if (w->programmed && w->hash == hash && !(flags & BH_REC_FORCE)) {
-		uint64_t kgen = 0;
+	want = want_digest(r, g->comp, grp);
+	if (w->programmed && w->digest == want && !(flags & BH_REC_FORCE)) {
+		struct bh_nft_stamp ks;
 
-		if (!(flags & BH_REC_VERIFY)) {
+		if (flags & BH_REC_VERIFY) {
+			rc = r->ops->stamp(w->netns, &ks);
+			recreate = !kernel_has(rc, &ks, want) ||
+				   (want != BH_REC_NO_TABLE && ks.generation != w->gen);
+		}
+		if (!recreate) {
+			w->did = BH_REC_UNCHANGED;
 			st->unchanged++;
 			return 0;
 		}
-		rc = r->ops->exists(w->netns, &kgen);
-		if (rc == 1 && (kgen == w->gen || !kgen)) {
-			st->unchanged++;
-			return 0;
-		}
-		recreate = true;
 	}
-	o.generation = g->id;
-	rc = r->ops->program(w->netns, g->comp, grp, &o, err, sizeof(err));
+	/* the same table keeps its number, also when programmed again by force */
+	gen = w->programmed && w->digest == want && !recreate ? w->gen : g->id;
+	if (want == BH_REC_NO_TABLE) {
+		gen = 0;
+		rc = dry ? 0 : r->ops->remove(w->netns, err, sizeof(err));
+	} else {
+		struct bh_rec_prog p = { g->comp, grp, &o, dry, r->dump };
+
+		o.generation = gen;
+		rc = r->ops->program(w->netns, &p, err, sizeof(err));
+	}
 	if (rc < 0) {
-		if (!err[0])
-			snprintf(err, sizeof(err), "%s", strerror(-rc));
-		/* The same failure again (a retry) is counted but not reported again. */
-		w->repeated = w->last_error && !strcmp(w->last_error, err);
-		set_str(&w->last_error, err);
-		st->failed++;
-		r->ns_failed++;
-		if (r->cb)
-			r->cb(r->cb_arg, w, rc, false);
+		failed(r, w, rc, err, st);
 		return rc;
 	}
-	w->programmed = true;
-	w->hash = hash;
-	w->gen = g->id;
-	w->enforced_ns = uv_hrtime();
+	w->did = want == BH_REC_NO_TABLE ? BH_REC_REMOVED : BH_REC_PROGRAMMED;
 	set_str(&w->last_error, NULL);
-	st->touched++;
-	r->ns_programmed++;
+	if (want == BH_REC_NO_TABLE) {
+		st->removed++;
+		r->ns_removed += !dry;
+	} else {
+		st->touched++;
+		r->ns_programmed += !dry;
+	}
+	if (!dry) {
+		w->programmed = true;
+		w->digest = want;
+		w->gen = gen;
+		w->enforced_ns = uv_hrtime();
+	}
 	if (recreate) {
 		st->recreated++;
 		r->ns_recreated++;
@@ -210,18 +299,18 @@ static int do_one(struct bh_reconcile *r, const struct bh_gen *g, size_t i, unsi
 }
 
 /* Drop entries of workloads no longer desired, removing their tables. */
-static void sweep(struct bh_reconcile *r, struct bh_rec_stats *st)
+static void sweep(struct bh_reconcile *r, unsigned int flags, struct bh_rec_stats *st)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
 		struct bh_rec_wl *w = &r->v[i];
 
-		if (w->present) {
+		if (w->present || (flags & BH_REC_DRY_RUN)) {
 			r->v[k++] = *w;
 			continue;
 		}
-		if (w->programmed && w->netns) {
+		if (w->programmed && w->netns && w->digest != BH_REC_NO_TABLE) {
 			char err[ERR_LEN] = "";
 			/* The namespace is often gone already (container stopped): fine. */
 			int rc = r->ops->remove(w->netns, err, sizeof(err));
@@ -279,7 +368,7 @@ int bh_reconcile_run(struct bh_reconcile *r, const struct bh_gen *g, unsigned in
 		if (rc < 0)
 			res = -EIO;
 	}
-	sweep(r, st);
+	sweep(r, flags, st);
 	return res;
 }
 
@@ -292,7 +381,7 @@ int bh_reconcile_remove_all(struct bh_reconcile *r)
 		char err[ERR_LEN];
 		int rc;
 
-		if (!w->programmed || !w->netns)
+		if (!w->programmed || !w->netns || w->digest == BH_REC_NO_TABLE)
 			continue;
 		rc = r->ops->remove(w->netns, err, sizeof(err));
 		if (rc < 0 && !res)

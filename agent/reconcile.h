@@ -3,57 +3,91 @@
 #define BH_AGENT_RECONCILE_H
 
 /*
- * Desired vs programmed. For every workload with a network namespace the
- * reconciler remembers the hash of the ruleset it programmed there (and the
- * generation in that table's log prefix). A run after a change programs
- * only the namespaces whose ruleset hash changed, each in one atomic batch
- * (the old table stays in force until the new one replaces it), and
- * removes the table of workloads that left the desired set. A verify run
- * (the periodic resync) also asks each namespace whether the table is still
- * there and re-creates it when it was deleted by hand or replaced.
+ * Desired vs programmed: the one path from a compiled generation to the
+ * kernel, for the agent and for the one-shot `apply`. For every workload
+ * with a network namespace the reconciler remembers the digest of the
+ * table it programmed there (bh_nft_digest: the compiler's ruleset hash
+ * plus the log options) and the generation in that table's log prefixes.
+ * A run programs only the namespaces whose digest changed, each in one
+ * atomic batch (the old table stays in force until the new one replaces
+ * it), and removes the table of workloads that left the desired set.
+ *
+ * Up to date means one thing everywhere: the digest. The agent compares it
+ * with what it programmed itself; a verify run (the periodic resync) and
+ * bh_reconcile_adopt() (a fresh process, `apply`) read it back from the
+ * table's stamp in the kernel.
+ *
+ * Generations: g->id numbers what a run programs and goes into the log
+ * prefixes (bh/<gen>/...). A table whose digest is unchanged keeps the
+ * number it has, also when it is programmed again by force.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy/compile.h"
 
 struct bh_gen;
+struct bh_nft_stamp;
 
 enum {
-	BH_REC_FORCE = 1 << 0,	/* program every namespace (start: adopt what is there) */
-	BH_REC_VERIFY = 1 << 1,	/* check that each table exists and is ours */
+	BH_REC_FORCE = 1 << 0,	/* program every namespace, up to date or not */
+	BH_REC_VERIFY = 1 << 1,	/* read each up-to-date namespace's stamp; rebuild what differs */
+	BH_REC_DRY_RUN = 1 << 2,	/* the kernel validates every batch and commits none;
+					   tables are not removed and nothing is remembered */
 };
+
+/* What the last run did in a workload's namespace. */
+enum bh_rec_did {
+	BH_REC_SKIPPED,		/* no netns: nothing to program */
+	BH_REC_UNCHANGED,	/* up to date, left alone */
+	BH_REC_PROGRAMMED,	/* table replaced (with BH_REC_DRY_RUN: validated) */
+	BH_REC_REMOVED,		/* no table wanted (no_empty_table): removed (dry run: would be) */
+	BH_REC_FAILED,		/* see last_error */
+};
+
+/* bh_rec_wl.digest of a namespace that is to have no table (bh_nft_digest is never 0). */
+#define BH_REC_NO_TABLE 0
 
 struct bh_rec_wl {
 	char *ns;
 	char *name;
 	char *netns;		/* NULL: nothing to program */
-	uint64_t hash;		/* ruleset hash programmed (valid when programmed) */
-	uint64_t gen;		/* generation in the programmed table's log prefix */
+	uint64_t digest;	/* of the table in force (valid when programmed) */
+	uint64_t gen;		/* generation in the table's log prefixes (valid when programmed) */
 	bool programmed;
 	bool present;		/* in the last desired set */
+	uint8_t did;		/* enum bh_rec_did, of the last run */
 	char *last_error;	/* of the last attempt, NULL when it succeeded */
 	bool repeated;		/* the last failure repeats the one before */
 	uint64_t enforced_ns;	/* uv_hrtime() of the last successful program */
 };
 
+/* One table to program. */
+struct bh_rec_prog {
+	const struct bh_compiled *c;
+	size_t group;
+	const struct bh_emit_opts *o;	/* generation included */
+	bool dry_run;
+	FILE *dump;			/* hexdump the batch here, or NULL */
+};
+
 /* Kernel operations, replaceable for tests. Each returns 0 or a negative errno. */
 struct bh_rec_ops {
-	int (*program)(const char *netns, const struct bh_compiled *c, size_t g,
-		       const struct bh_emit_opts *o, char *err, size_t errlen);
+	int (*program)(const char *netns, const struct bh_rec_prog *p, char *err, size_t errlen);
 	int (*remove)(const char *netns, char *err, size_t errlen);
-	/* 1 present, 0 absent, <0 error; *gen the generation in its log prefix */
-	int (*exists)(const char *netns, uint64_t *gen);
+	/* 1 present (*st its stamp, zeroed when it has none), 0 absent, <0 error */
+	int (*stamp)(const char *netns, struct bh_nft_stamp *st);
 };
 
 struct bh_rec_stats {
-	unsigned int touched;	/* namespaces programmed */
+	unsigned int touched;	/* namespaces programmed (or validated) */
 	unsigned int failed;	/* namespaces whose programming failed */
-	unsigned int removed;	/* tables removed (workload left) */
-	unsigned int recreated;	/* tables found missing by a verify run */
-	unsigned int unchanged;	/* namespaces left alone (same hash) */
+	unsigned int removed;	/* tables removed (workload left, or unisolated) */
+	unsigned int recreated;	/* tables found missing or changed by a verify run */
+	unsigned int unchanged;	/* namespaces left alone (same digest) */
 };
 
 /* Called after each namespace is attempted: err 0 or negative; w borrowed. */
@@ -66,6 +100,13 @@ struct bh_reconcile {
 	const struct bh_rec_ops *ops;
 	bh_rec_cb cb;
 	void *cb_arg;
+	/*
+	 * A workload no policy isolates gets no table (apply: nothing of
+	 * bulkhead where nothing is enforced) instead of one holding only the
+	 * base chains (agent: every namespace it manages has its table).
+	 */
+	bool no_empty_table;
+	FILE *dump;		/* every batch hexdumped here (--debug-netlink), or NULL */
 	/* totals since start */
 	uint64_t runs;
 	uint64_t ns_programmed;
@@ -82,6 +123,18 @@ void bh_reconcile_init(struct bh_reconcile *r, const struct bh_emit_opts *o,
 		       const struct bh_rec_ops *ops);
 /* Forgets everything (the kernel is not touched). */
 void bh_reconcile_deinit(struct bh_reconcile *r);
+
+/*
+ * Learn what the namespaces of g already hold, before the first run of a
+ * fresh reconciler (the one-shot apply): every namespace's stamp is read,
+ * and one whose table has the digest g wants (or, with no_empty_table and
+ * nothing to isolate, has no table) is recorded as up to date with the
+ * generation it carries, so the run leaves it alone. *max_gen gets the
+ * highest generation stamped in any of those tables (0: none), to number
+ * what the run programs. Namespaces that cannot be read are left to the
+ * run, which reports them. Returns 0 or -ENOMEM.
+ */
+int bh_reconcile_adopt(struct bh_reconcile *r, const struct bh_gen *g, uint64_t *max_gen);
 
 /*
  * Bring every namespace to generation g. When first ("ns/name", may be

@@ -26,6 +26,7 @@
 #include "agent/reconcile.h"
 #include "agent/state.h"
 #include "agent/watch.h"
+#include "netlink/nft.h"
 
 /* ---- configuration ---------------------------------------------------------------- */
 
@@ -146,32 +147,65 @@ static const char inv4[] =
 static struct {
 	char programmed[16][32];
 	int n_prog, n_removed, n_exists;
-	const char *missing;	/* exists() says this netns has no table */
+	const char *missing;	/* stamp() says this netns has no table */
+	/* what each namespace holds, as the kernel's stamp would say */
+	struct {
+		char netns[32];
+		struct bh_nft_stamp st;
+	} held[16];
+	int n_held;
 } fake;
 
-static int fake_program(const char *netns, const struct bh_compiled *c, size_t g,
-			const struct bh_emit_opts *o, char *err, size_t errlen)
+static struct bh_nft_stamp *fake_held(const char *netns)
 {
+	for (int i = 0; i < fake.n_held; i++)
+		if (!strcmp(fake.held[i].netns, netns))
+			return &fake.held[i].st;
+	if (fake.n_held == 16)
+		return NULL;
+	snprintf(fake.held[fake.n_held].netns, 32, "%s", netns);
+	memset(&fake.held[fake.n_held].st, 0, sizeof(struct bh_nft_stamp));
+	return &fake.held[fake.n_held++].st;
+}
+
+static int fake_program(const char *netns, const struct bh_rec_prog *p, char *err, size_t errlen)
+{
+	struct bh_nft_stamp *h;
+
 	if (fake.n_prog < 16)
 		snprintf(fake.programmed[fake.n_prog], 32, "%s", netns);
 	fake.n_prog++;
-	return strcmp(netns, "/n/broken") ? 0 : -ENOENT;
+	if (!strcmp(netns, "/n/broken"))
+		return -ENOENT;
+	h = fake_held(netns);
+	if (h && !p->dry_run)
+		*h = (struct bh_nft_stamp){ p->o->generation, bh_nft_digest(p->c, p->group, p->o) };
+	return 0;
 }
 
 static int fake_remove(const char *netns, char *err, size_t errlen)
 {
+	struct bh_nft_stamp *h = fake_held(netns);
+
 	fake.n_removed++;
+	if (h)
+		memset(h, 0, sizeof(*h));
 	return 0;
 }
 
-static int fake_exists(const char *netns, uint64_t *gen)
+static int fake_stamp(const char *netns, struct bh_nft_stamp *st)
 {
+	const struct bh_nft_stamp *h = fake_held(netns);
+
 	fake.n_exists++;
-	*gen = 0;
-	return fake.missing && !strcmp(netns, fake.missing) ? 0 : 1;
+	memset(st, 0, sizeof(*st));
+	if ((fake.missing && !strcmp(netns, fake.missing)) || !h || !h->digest)
+		return 0;
+	*st = *h;
+	return 1;
 }
 
-static const struct bh_rec_ops fake_ops = { fake_program, fake_remove, fake_exists };
+static const struct bh_rec_ops fake_ops = { fake_program, fake_remove, fake_stamp };
 
 static void load(struct bh_state *st, const char *pol, const char *inv)
 {
@@ -304,6 +338,94 @@ static void test_reconcile_failure_and_docker(void **state)
 	bh_state_deinit(&st);
 }
 
+/*
+ * The one-shot apply's path: a fresh reconciler learns from the kernel's
+ * stamps what is up to date, numbers what it programs after the highest
+ * generation found, keeps the number of an unchanged table even when
+ * forced, removes (never creates) the table of unisolated workloads, and
+ * a dry run changes nothing.
+ */
+static void test_reconcile_adopt(void **state)
+{
+	struct bh_state st;
+	struct bh_reconcile r;
+	struct bh_emit_opts o;
+	struct bh_rec_stats s;
+	struct bh_gen g;
+	uint64_t max;
+
+	memset(&fake, 0, sizeof(fake));
+	bh_state_init(&st);
+	bh_emit_opts_default(&o);
+	load(&st, pol_db, inv3);
+	assert_int_equal(bh_state_compile(&st), 0);
+	g = *bh_state_current(&st);
+
+	/* nothing in the kernel yet */
+	bh_reconcile_init(&r, &o, &fake_ops);
+	r.no_empty_table = true;
+	assert_int_equal(bh_reconcile_adopt(&r, &g, &max), 0);
+	assert_int_equal(max, 0);
+	g.id = max + 1;
+	assert_int_equal(bh_reconcile_run(&r, &g, 0, NULL, &s), 0);
+	assert_int_equal(fake.n_prog, 1);
+	assert_string_equal(fake.programmed[0], "/n/db");
+	assert_int_equal(fake.n_removed, 0);	/* no table there, none to remove */
+	assert_int_equal(bh_reconcile_find(&r, "x", "db")->did, BH_REC_PROGRAMMED);
+	assert_int_equal(bh_reconcile_find(&r, "x", "web")->did, BH_REC_UNCHANGED);
+	assert_int_equal(fake_held("/n/db")->generation, 1);
+	bh_reconcile_deinit(&r);
+
+	/* a second process with the same inputs: everything is up to date */
+	bh_reconcile_init(&r, &o, &fake_ops);
+	r.no_empty_table = true;
+	fake.n_prog = 0;
+	assert_int_equal(bh_reconcile_adopt(&r, &g, &max), 0);
+	assert_int_equal(max, 1);
+	g.id = max + 1;
+	assert_int_equal(bh_reconcile_run(&r, &g, 0, NULL, &s), 0);
+	assert_int_equal(fake.n_prog, 0);
+	assert_int_equal(s.unchanged, 3);
+	assert_int_equal(bh_reconcile_find(&r, "x", "db")->gen, 1);
+
+	/* forced: programmed again under the number it has; unisolated tables removed */
+	assert_int_equal(bh_reconcile_run(&r, &g, BH_REC_FORCE, NULL, &s), 0);
+	assert_int_equal(fake.n_prog, 1);
+	assert_int_equal(fake_held("/n/db")->generation, 1);
+	assert_int_equal(s.removed, 2);
+	assert_int_equal(bh_reconcile_find(&r, "x", "api")->did, BH_REC_REMOVED);
+	bh_reconcile_deinit(&r);
+
+	/* a log option changes the table: reprogrammed under the next number */
+	o.log_rate = 5;
+	bh_reconcile_init(&r, &o, &fake_ops);
+	r.no_empty_table = true;
+	fake.n_prog = 0;
+	assert_int_equal(bh_reconcile_adopt(&r, &g, &max), 0);
+	g.id = max + 1;
+	assert_int_equal(bh_reconcile_run(&r, &g, 0, NULL, &s), 0);
+	assert_int_equal(fake.n_prog, 1);
+	assert_int_equal(fake_held("/n/db")->generation, 2);
+	bh_reconcile_deinit(&r);
+
+	/* a dry run validates and changes nothing */
+	o.log_rate = 6;
+	bh_reconcile_init(&r, &o, &fake_ops);
+	r.no_empty_table = true;
+	fake.n_prog = fake.n_removed = 0;
+	assert_int_equal(bh_reconcile_adopt(&r, &g, &max), 0);
+	g.id = max + 1;
+	assert_int_equal(bh_reconcile_run(&r, &g, BH_REC_FORCE | BH_REC_DRY_RUN, NULL, &s), 0);
+	assert_int_equal(fake.n_prog, 1);
+	assert_int_equal(fake.n_removed, 0);
+	assert_int_equal(s.removed, 2);
+	assert_int_equal(bh_reconcile_find(&r, "x", "db")->did, BH_REC_PROGRAMMED);
+	assert_false(bh_reconcile_find(&r, "x", "db")->programmed);
+	assert_int_equal(fake_held("/n/db")->generation, 2);
+	bh_reconcile_deinit(&r);
+	bh_state_deinit(&st);
+}
+
 /* ---- watch and control on a loop ------------------------------------------------- */
 
 static int watch_calls;
@@ -432,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_config_file_then_flags),
 		cmocka_unit_test(test_reconcile_only_changed),
 		cmocka_unit_test(test_reconcile_failure_and_docker),
+		cmocka_unit_test(test_reconcile_adopt),
 		cmocka_unit_test(test_watch_debounced),
 		cmocka_unit_test(test_control_roundtrip),
 	};
