@@ -83,32 +83,6 @@ static int load_policies(struct bh_agent *a)
 	return r;
 }
 
-/* Fill the addresses of workloads listed without `ips`. Returns true when any changed. */
-static bool resolve_ips(struct bh_inventory *inv)
-{
-	bool changed = false;
-
-	for (size_t i = 0; inv && i < inv->n_wl; i++) {
-		struct bh_workload *w = &inv->wl[i];
-		struct bh_addr *ips = NULL;
-		size_t n = 0;
-
-		if (!w->ips_from_netns || !w->netns)
-			continue;
-		if (bh_netns_addrs(w->netns, &ips, &n) < 0)
-			continue;	/* not there yet: keep what we had */
-		if (n == w->n_ips && (!n || !memcmp(ips, w->ips, n * sizeof(*ips)))) {
-			free(ips);
-			continue;
-		}
-		free(w->ips);
-		w->ips = ips;
-		w->n_ips = n;
-		changed = true;
-	}
-	return changed;
-}
-
 static int load_inventory(struct bh_agent *a)
 {
 	struct bh_inventory *inv = NULL;
@@ -130,8 +104,21 @@ static int load_inventory(struct bh_agent *a)
 		bh_diag_deinit(&d);
 		return r;
 	}
+	/* two paths to one namespace: refused like any invalid inventory */
+	r = bh_netns_check_distinct(inv, &d);
+	if (r != 0) {
+		report_diag(a, "invalid-inventory", &d);
+		a->cnt.invalid_edits++;
+		bh_diag_deinit(&d);
+		bh_inventory_free(inv);
+		return r < 0 ? r : -EINVAL;
+	}
 	bh_diag_deinit(&d);
-	resolve_ips(inv);
+	r = bh_netns_resolve_ips(inv, NULL);
+	if (r < 0) {
+		bh_inventory_free(inv);
+		return r;
+	}
 	bh_state_inventory_set(&a->st, inv);
 	return 0;
 }
@@ -266,7 +253,7 @@ static void kick_cb(uv_timer_t *t)
 static void resync_cb(uv_timer_t *t)
 {
 	struct bh_agent *a = t->data;
-	bool changed = resolve_ips(a->st.file_inv);
+	bool changed = bh_netns_resolve_ips(a->st.file_inv, NULL) != 0;
 
 	if (!a->stopping)
 		agent_reconcile(a, changed, BH_REC_VERIFY);
