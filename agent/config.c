@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -7,61 +8,131 @@
 #include <yaml.h>
 
 #include "agent/config.h"
+#include "policy/compile.h"
 
-enum opt_kind {
-	OPT_STR,	/* --x VALUE */
-	OPT_OPTSTR,	/* --x or --x=VALUE (value defaults to opt->def) */
-	OPT_LIST,	/* repeatable --x VALUE */
-	OPT_U32,
-	OPT_BOOL,	/* --x (file: true/false) */
-	OPT_HELP,
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/*
+ * NFLOG group 0 is an ordinary group: the kernel's nfnetlink_log keys its
+ * instances by number with nothing reserved, nft writes `log group 0`, and
+ * libnetfilter_log binds it like any other. So every group a 16-bit field
+ * holds is legal. Generations stay below 2^53 so that JSON readers keep
+ * them exact.
+ */
+const struct bh_opt bh_opts[BH_O_MAX] = {
+	[BH_O_CONFIG] = { "config", 0, BH_OPT_STR, NULL, "FILE", 0, 0,
+			  "YAML file whose keys are these option names; flags override it" },
+	[BH_O_POLICIES] = { "policies", 'p', BH_OPT_STR, NULL, "PATH", 0, 0,
+			    "policy file or directory of *.yaml/*.yml files" },
+	[BH_O_INVENTORY] = { "inventory", 'i', BH_OPT_STR, NULL, "FILE", 0, 0,
+			     "inventory of workloads in plain network namespaces" },
+	[BH_O_DOCKER] = { "docker", 0, BH_OPT_OPTSTR, BH_DOCKER_DEFAULT, "[=SOCKET]", 0, 0,
+			  "follow the containers of a Docker Engine" },
+	[BH_O_LOG] = { "log", 0, BH_OPT_LIST, "-", "FILE|-", 0, 0,
+		       "denied-connection log sink, repeatable (- is stdout; see sink specs)" },
+	[BH_O_CONTROL] = { "control", 0, BH_OPT_STR, BH_CONTROL_DEFAULT, "SOCKET", 0, 0,
+			   "the agent's control socket" },
+	[BH_O_JSON] = { "json", 0, BH_OPT_BOOL, NULL, NULL, 0, 0, "print JSON" },
+	[BH_O_LOG_GROUP] = { "log-group", 0, BH_OPT_NUM, STR(BH_LOG_GROUP), "N", 0, 65535,
+			     "NFLOG group of the log statements" },
+	[BH_O_LOG_RATE] = { "log-rate", 0, BH_OPT_NUM, STR(BH_LOG_RATE), "N", 0, UINT32_MAX,
+			    "log lines per second per workload and direction (0: no limit)" },
+	[BH_O_LOG_BURST] = { "log-burst", 0, BH_OPT_NUM, STR(BH_LOG_BURST), "N", 0, UINT32_MAX,
+			     "burst of the log limit (0 acts as 1)" },
+	[BH_O_GENERATION] = { "generation", 0, BH_OPT_NUM, NULL, "N", 1, (1ull << 53) - 1,
+			      "generation in the log prefixes bh/N/... (default: one more than "
+			      "the highest in the namespaces' tables; 1 when there is none)" },
+	[BH_O_RESYNC_INTERVAL] = { "resync-interval", 0, BH_OPT_NUM, "60", "SEC", 0, 86400,
+				   "full resync period: re-create tables removed by hand (0: never)" },
+	[BH_O_DEBOUNCE_MS] = { "debounce-ms", 0, BH_OPT_NUM, "200", "MS", 0, 60000,
+			       "delay between a file change and the reconcile" },
+	[BH_O_REMOVE_ON_EXIT] = { "remove-on-exit", 0, BH_OPT_BOOL, NULL, NULL, 0, 0,
+				  "delete the tables on SIGTERM/SIGINT; rules stay in force otherwise" },
+	[BH_O_HOSTNAME] = { "hostname", 0, BH_OPT_STR, NULL, "NAME", 0, 0,
+			    "host.hostname in log lines (the system hostname when unset)" },
+	[BH_O_HELP] = { "help", 'h', BH_OPT_HELP, NULL, NULL, 0, 0, "this text" },
 };
 
-struct opt {
-	const char *name;
-	enum opt_kind kind;
-	size_t off;
-	const char *def;	/* default, as text ("" means none) */
-	const char *arg;	/* metavariable in --help */
-	uint32_t min, max;
-	const char *help;
-};
-
-#define OFF(f) offsetof(struct bh_agent_config, f)
-
-static const struct opt opts[] = {
-	{ "config", OPT_STR, OFF(config_file), NULL, "FILE", 0, 0,
-	  "YAML file whose keys are these option names; flags override it" },
-	{ "policies", OPT_STR, OFF(policies), NULL, "DIR", 0, 0,
-	  "directory of NetworkPolicy YAML files (watched)" },
-	{ "inventory", OPT_STR, OFF(inventory), NULL, "FILE", 0, 0,
-	  "inventory of workloads in plain network namespaces (watched)" },
-	{ "docker", OPT_OPTSTR, OFF(docker), BH_DOCKER_DEFAULT, "[=SOCKET]", 0, 0,
-	  "follow the containers of a Docker Engine (off unless given)" },
-	{ "log", OPT_LIST, OFF(logs), "-", "FILE|-", 0, 0,
-	  "denied-connection log sink, repeatable (- is stdout; see sink specs)" },
-	{ "control", OPT_STR, OFF(control), BH_CONTROL_DEFAULT, "SOCKET", 0, 0,
-	  "control socket for `bulkhead status` and `bulkhead reload`" },
-	{ "log-group", OPT_U32, OFF(log_group), "100", "N", 1, 65535, "NFLOG group" },
-	{ "log-rate", OPT_U32, OFF(log_rate), "100", "N", 0, UINT32_MAX,
-	  "log messages per second per workload and direction (0: no limit)" },
-	{ "log-burst", OPT_U32, OFF(log_burst), "200", "N", 0, UINT32_MAX, "log burst" },
-	{ "resync-interval", OPT_U32, OFF(resync_interval), "60", "SEC", 0, 86400,
-	  "full resync period: re-create tables removed by hand (0: never)" },
-	{ "debounce-ms", OPT_U32, OFF(debounce_ms), "200", "MS", 0, 60000,
-	  "delay between a file change and the reconcile" },
-	{ "remove-on-exit", OPT_BOOL, OFF(remove_on_exit), "off", NULL, 0, 0,
-	  "delete the tables on SIGTERM/SIGINT; rules stay in force otherwise" },
-	{ "hostname", OPT_STR, OFF(hostname), NULL, "NAME", 0, 0,
-	  "host.hostname in log lines (the system hostname when unset)" },
-	{ "help", OPT_HELP, OFF(help), NULL, NULL, 0, 0, "this text" },
-};
-
-#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
-
-static char **str_at(struct bh_agent_config *c, const struct opt *o)
+int bh_opt_number(enum bh_opt_id id, const char *v, uint64_t *out)
 {
-	return (char **)((char *)c + o->off);
+	const struct bh_opt *o = &bh_opts[id];
+	unsigned long long x;
+	char *end;
+
+	if (o->kind != BH_OPT_NUM || *v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || *end || x < o->min || x > o->max)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+void bh_opt_bad_value(FILE *err, const char *cmd, enum bh_opt_id id, const char *v)
+{
+	const struct bh_opt *o = &bh_opts[id];
+
+	if (!err)
+		return;
+	if (o->kind == BH_OPT_NUM)
+		fprintf(err, "bulkhead %s: invalid value '%s' for --%s (expected %" PRIu64 "..%" PRIu64
+			")\n", cmd, v, o->name, o->min, o->max);
+	else
+		fprintf(err, "bulkhead %s: invalid value '%s' for --%s\n", cmd, v, o->name);
+}
+
+void bh_opt_usage(FILE *out, enum bh_opt_id id)
+{
+	const struct bh_opt *o = &bh_opts[id];
+	char head[64], letter[8] = "    ";
+
+	if (o->letter)
+		snprintf(letter, sizeof(letter), "-%c, ", o->letter);
+	snprintf(head, sizeof(head), "%s--%s%s%s", letter, o->name,
+		 o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
+	fprintf(out, "  %-28s %s", head, o->help);
+	if (o->kind == BH_OPT_OPTSTR)
+		fprintf(out, " (socket default: %s)", o->def);
+	else if (o->def)
+		fprintf(out, " (default: %s)", o->def);
+	fputc('\n', out);
+}
+
+/* The agent's flags and where each goes in struct bh_agent_config. */
+static const struct agent_opt {
+	enum bh_opt_id id;
+	size_t off;
+} agent_opts[] = {
+#define OFF(f) offsetof(struct bh_agent_config, f)
+	{ BH_O_CONFIG, OFF(config_file) },
+	{ BH_O_POLICIES, OFF(policies) },
+	{ BH_O_INVENTORY, OFF(inventory) },
+	{ BH_O_DOCKER, OFF(docker) },
+	{ BH_O_LOG, OFF(logs) },
+	{ BH_O_CONTROL, OFF(control) },
+	{ BH_O_LOG_GROUP, OFF(log_group) },
+	{ BH_O_LOG_RATE, OFF(log_rate) },
+	{ BH_O_LOG_BURST, OFF(log_burst) },
+	{ BH_O_RESYNC_INTERVAL, OFF(resync_interval) },
+	{ BH_O_DEBOUNCE_MS, OFF(debounce_ms) },
+	{ BH_O_REMOVE_ON_EXIT, OFF(remove_on_exit) },
+	{ BH_O_HOSTNAME, OFF(hostname) },
+	{ BH_O_HELP, OFF(help) },
+#undef OFF
+};
+
+#define N_OPTS (sizeof(agent_opts) / sizeof(agent_opts[0]))
+
+static const struct bh_opt *def_of(const struct agent_opt *a)
+{
+	return &bh_opts[a->id];
+}
+
+static char **str_at(struct bh_agent_config *c, const struct agent_opt *a)
+{
+	return (char **)((char *)c + a->off);
 }
 
 static int set_str(char **dst, const char *v)
@@ -98,21 +169,6 @@ static int list_add(struct bh_agent_config *c, const char *v)
 	return 0;
 }
 
-static int parse_u32(const struct opt *o, const char *v, uint32_t *out)
-{
-	unsigned long long x;
-	char *end;
-
-	if (!*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || *end || x < o->min || x > o->max)
-		return -EINVAL;
-	*out = (uint32_t)x;
-	return 0;
-}
-
 static int parse_bool(const char *v, bool *out)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" };
@@ -131,36 +187,54 @@ static int parse_bool(const char *v, bool *out)
 	return -EINVAL;
 }
 
-/* Apply one value; v may be NULL for OPT_BOOL / OPT_OPTSTR / OPT_HELP. */
-static int opt_apply(struct bh_agent_config *c, const struct opt *o, const char *v)
+/* Apply one value; v may be NULL for BH_OPT_BOOL / BH_OPT_OPTSTR / BH_OPT_HELP. */
+static int opt_apply(struct bh_agent_config *c, const struct agent_opt *a, const char *v)
 {
+	const struct bh_opt *o = def_of(a);
+	uint64_t n;
+
 	switch (o->kind) {
-	case OPT_STR:
-		return set_str(str_at(c, o), v);
-	case OPT_OPTSTR:
-		return set_str(str_at(c, o), v ? v : o->def);
-	case OPT_LIST:
+	case BH_OPT_STR:
+		return set_str(str_at(c, a), v);
+	case BH_OPT_OPTSTR:
+		return set_str(str_at(c, a), v ? v : o->def);
+	case BH_OPT_LIST:
 		return list_add(c, v);
-	case OPT_U32:
-		return parse_u32(o, v, (uint32_t *)((char *)c + o->off));
-	case OPT_BOOL:
+	case BH_OPT_NUM:
+		/* every number the agent takes fits 32 bits (the table's ranges) */
+		if (bh_opt_number(a->id, v, &n) < 0)
+			return -EINVAL;
+		*(uint32_t *)((char *)c + a->off) = (uint32_t)n;
+		return 0;
+	case BH_OPT_BOOL:
 		if (!v) {
-			*(bool *)((char *)c + o->off) = true;
+			*(bool *)((char *)c + a->off) = true;
 			return 0;
 		}
-		return parse_bool(v, (bool *)((char *)c + o->off));
-	case OPT_HELP:
+		return parse_bool(v, (bool *)((char *)c + a->off));
+	case BH_OPT_HELP:
 		c->help = true;
 		return 0;
 	}
 	return -EINVAL;
 }
 
-static const struct opt *opt_find(const char *name, size_t len)
+static const struct agent_opt *opt_find(const char *name, size_t len)
 {
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len))
-			return &opts[i];
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const char *n = def_of(&agent_opts[i])->name;
+
+		if (strlen(n) == len && !strncmp(n, name, len))
+			return &agent_opts[i];
+	}
+	return NULL;
+}
+
+static const struct agent_opt *opt_letter(char l)
+{
+	for (size_t i = 0; l && i < N_OPTS; i++)
+		if (def_of(&agent_opts[i])->letter == l)
+			return &agent_opts[i];
 	return NULL;
 }
 
@@ -168,12 +242,13 @@ int bh_agent_config_init(struct bh_agent_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt *o = &opts[i];
+		const struct bh_opt *o = def_of(&agent_opts[i]);
 		int r;
 
-		if (!o->def || o->kind == OPT_OPTSTR || o->kind == OPT_LIST || o->kind == OPT_BOOL)
+		if (!o->def || o->kind == BH_OPT_OPTSTR || o->kind == BH_OPT_LIST ||
+		    o->kind == BH_OPT_BOOL)
 			continue;
-		r = opt_apply(c, o, o->def);
+		r = opt_apply(c, &agent_opts[i], o->def);
 		if (r < 0) {
 			bh_agent_config_deinit(c);
 			return r;
@@ -184,9 +259,12 @@ int bh_agent_config_init(struct bh_agent_config *c)
 
 void bh_agent_config_deinit(struct bh_agent_config *c)
 {
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (opts[i].kind == OPT_STR || opts[i].kind == OPT_OPTSTR)
-			free(*str_at(c, &opts[i]));
+	for (size_t i = 0; i < N_OPTS; i++) {
+		enum bh_opt_kind k = def_of(&agent_opts[i])->kind;
+
+		if (k == BH_OPT_STR || k == BH_OPT_OPTSTR)
+			free(*str_at(c, &agent_opts[i]));
+	}
 	list_clear(c);
 	memset(c, 0, sizeof(*c));
 }
@@ -195,24 +273,15 @@ void bh_agent_config_usage(FILE *out)
 {
 	fprintf(out, "Usage: bulkhead agent [OPTIONS]\n\n"
 		     "The node agent: watches workloads and policies, keeps every\n"
-		     "namespace's nftables table in force and logs denied connections.\n\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt *o = &opts[i];
-		char head[64];
-
-		snprintf(head, sizeof(head), "--%s%s%s", o->name,
-			 o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
-		fprintf(out, "  %-26s %s", head, o->help);
-		if (o->kind == OPT_OPTSTR)
-			fprintf(out, " (socket default: %s)", o->def);
-		else if (o->def)
-			fprintf(out, " (default: %s)", o->def);
-		else if (o->kind != OPT_HELP)
-			fprintf(out, " (default: none)");
-		fputc('\n', out);
-	}
+		     "namespace's nftables table in force and logs denied connections.\n"
+		     "The policy directory and the inventory are watched; without --docker\n"
+		     "the Docker source is off.\n\n");
+	for (size_t i = 0; i < N_OPTS; i++)
+		bh_opt_usage(out, agent_opts[i].id);
 	fprintf(out, "\nSignals: SIGTERM/SIGINT stop (rules stay in force unless --remove-on-exit),\n"
-		     "SIGHUP reloads everything and reopens file sinks, SIGUSR1 reopens file sinks.\n");
+		     "SIGHUP reloads everything and reopens file sinks, SIGUSR1 reopens file sinks.\n"
+		     "Exit status: 0 stopped by a signal, 1 a failure while starting the loop\n"
+		     "(a socket or a source), 2 usage error or invalid or unreadable input.\n");
 }
 
 /* ---- config file ------------------------------------------------------------ */
@@ -229,14 +298,14 @@ static int file_apply(struct bh_agent_config *c, yaml_document_t *doc, yaml_node
 		      yaml_node_t *val, const char *path, FILE *err)
 {
 	const char *name = (const char *)key->data.scalar.value;
-	const struct opt *o = opt_find(name, strlen(name));
+	const struct agent_opt *o = opt_find(name, strlen(name));
 	int r;
 
-	if (!o || o->kind == OPT_HELP || o->off == OFF(config_file)) {
+	if (!o || o->id == BH_O_HELP || o->id == BH_O_CONFIG) {
 		file_err(err, path, &key->start_mark, "unknown setting", name);
 		return -EINVAL;
 	}
-	if (o->kind == OPT_LIST) {
+	if (def_of(o)->kind == BH_OPT_LIST) {
 		list_clear(c);
 		if (val->type == YAML_SCALAR_NODE)
 			return list_add(c, (const char *)val->data.scalar.value);
@@ -263,7 +332,7 @@ static int file_apply(struct bh_agent_config *c, yaml_document_t *doc, yaml_node
 		file_err(err, path, &val->start_mark, "expected a single value", name);
 		return -EINVAL;
 	}
-	if (o->kind == OPT_OPTSTR) {
+	if (def_of(o)->kind == BH_OPT_OPTSTR) {
 		bool on;
 		const char *v = (const char *)val->data.scalar.value;
 
@@ -378,33 +447,37 @@ int bh_agent_config_parse(struct bh_agent_config *c, int argc, char **argv, FILE
 			return r == -ENOMEM ? r : -EINVAL;
 	}
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL, *eq;
-		const struct opt *o;
+		const char *a = argv[i], *v = NULL, *eq = NULL;
+		const struct agent_opt *o;
+		enum bh_opt_kind k;
 
-		if (strncmp(a, "--", 2)) {
-			if (!strcmp(a, "-h")) {
-				c->help = true;
-				continue;
-			}
+		if (a[0] == '-' && a[1] && a[1] != '-') {
+			/* -X VALUE or -XVALUE, X a short letter of the table */
+			o = opt_letter(a[1]);
+			if (o && a[2])
+				eq = a + 1;	/* the value follows the letter */
+		} else if (!strncmp(a, "--", 2)) {
+			eq = strchr(a + 2, '=');
+			o = opt_find(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		} else {
 			if (err)
 				fprintf(err, "bulkhead agent: unexpected argument '%s'\n", a);
 			return -EINVAL;
 		}
-		eq = strchr(a + 2, '=');
-		o = opt_find(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
 		if (!o) {
 			if (err)
 				fprintf(err, "bulkhead agent: unknown option '%s'\n", a);
 			return -EINVAL;
 		}
+		k = def_of(o)->kind;
 		if (eq) {
 			v = eq + 1;
-			if (o->kind == OPT_HELP) {
+			if (k == BH_OPT_HELP || (k == BH_OPT_BOOL && a[1] != '-')) {
 				if (err)
 					fprintf(err, "bulkhead agent: '%s' takes no value\n", a);
 				return -EINVAL;
 			}
-		} else if (o->kind == OPT_STR || o->kind == OPT_LIST || o->kind == OPT_U32) {
+		} else if (k == BH_OPT_STR || k == BH_OPT_LIST || k == BH_OPT_NUM) {
 			if (i + 1 >= argc) {
 				if (err)
 					fprintf(err, "bulkhead agent: %s needs a value\n", a);
@@ -412,7 +485,7 @@ int bh_agent_config_parse(struct bh_agent_config *c, int argc, char **argv, FILE
 			}
 			v = argv[++i];
 		}
-		if (o->kind == OPT_LIST && !logs_from_argv) {
+		if (k == BH_OPT_LIST && !logs_from_argv) {
 			list_clear(c);	/* flags replace the file's list */
 			logs_from_argv = true;
 		}
@@ -420,9 +493,7 @@ int bh_agent_config_parse(struct bh_agent_config *c, int argc, char **argv, FILE
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
-			if (err)
-				fprintf(err, "bulkhead agent: invalid value '%s' for --%s\n", v ? v : "",
-					o->name);
+			bh_opt_bad_value(err, "agent", o->id, v ? v : "");
 			return -EINVAL;
 		}
 	}

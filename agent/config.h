@@ -3,11 +3,16 @@
 #define BH_AGENT_CONFIG_H
 
 /*
+ * The flags of every command, each defined once (bh_opts[]): long name,
+ * short letter, value kind, range and default. The one-shot commands parse
+ * them through cmd/cli.h, the agent through bh_agent_config_parse() below;
+ * both print --help from the same entries, so a flag has one spelling, one
+ * range and one default everywhere.
+ *
  * The agent's settings: defaults, then an optional YAML config file
  * (--config F: a mapping whose keys are the long option names without the
  * dashes, e.g. `policies: /etc/bulkhead/policies`, `log: [-, /var/log/x]`),
- * then the command line, which overrides the file. One table drives the
- * flags, the file keys and --help.
+ * then the command line, which overrides the file.
  */
 
 #include <stdbool.h>
@@ -15,8 +20,62 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "source/docker.h"
+
 #define BH_CONTROL_DEFAULT "/run/bulkhead/control.sock"
-#define BH_DOCKER_DEFAULT "/var/run/docker.sock"
+#define BH_DOCKER_DEFAULT BH_DOCKER_SOCKET_DEFAULT
+
+enum bh_opt_kind {
+	BH_OPT_STR,	/* --x VALUE */
+	BH_OPT_OPTSTR,	/* --x or --x=VALUE (the value defaults to def) */
+	BH_OPT_LIST,	/* repeatable --x VALUE */
+	BH_OPT_NUM,	/* --x N, a decimal number in [min, max] */
+	BH_OPT_BOOL,	/* --x (config file: true/false) */
+	BH_OPT_HELP,
+};
+
+/* Every flag that more than one command takes, and the agent's own. */
+enum bh_opt_id {
+	BH_O_CONFIG,
+	BH_O_POLICIES,
+	BH_O_INVENTORY,
+	BH_O_DOCKER,
+	BH_O_LOG,
+	BH_O_CONTROL,
+	BH_O_JSON,
+	BH_O_LOG_GROUP,
+	BH_O_LOG_RATE,
+	BH_O_LOG_BURST,
+	BH_O_GENERATION,
+	BH_O_RESYNC_INTERVAL,
+	BH_O_DEBOUNCE_MS,
+	BH_O_REMOVE_ON_EXIT,
+	BH_O_HOSTNAME,
+	BH_O_HELP,
+	BH_O_MAX
+};
+
+struct bh_opt {
+	const char *name;	/* long name without the dashes; the config file key */
+	char letter;		/* short option, 0 when none */
+	enum bh_opt_kind kind;
+	const char *def;	/* default as --help shows it; NULL: none */
+	const char *arg;	/* metavariable in --help */
+	uint64_t min, max;	/* BH_OPT_NUM */
+	const char *help;
+};
+
+/* Indexed by enum bh_opt_id. */
+extern const struct bh_opt bh_opts[BH_O_MAX];
+
+/* The number v given to flag id, in its range. 0, or -EINVAL. */
+int bh_opt_number(enum bh_opt_id id, const char *v, uint64_t *out);
+
+/* "bulkhead CMD: invalid value 'V' for --NAME (expected MIN..MAX)" and the like, to err. */
+void bh_opt_bad_value(FILE *err, const char *cmd, enum bh_opt_id id, const char *v);
+
+/* One --help line for flag id, with its default. */
+void bh_opt_usage(FILE *out, enum bh_opt_id id);
 
 struct bh_agent_config {
 	char *config_file;

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "agent/agent.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "agent/config.h"
 
@@ -19,18 +20,23 @@ int bh_cmd_agent(int argc, char **argv)
 	r = bh_agent_config_init(&cfg);
 	if (r < 0) {
 		fprintf(stderr, "bulkhead agent: %s\n", strerror(-r));
-		return 1;
+		return BH_EXIT_CANNOT;
 	}
 	r = bh_agent_config_parse(&cfg, argc, argv, stderr);
-	if (r < 0 || cfg.help) {
-		bh_agent_config_usage(r < 0 ? stderr : stdout);
-		rc = r < 0 ? 2 : 0;
+	if (r < 0) {
+		fprintf(stderr, "(see 'bulkhead agent --help')\n");
+		rc = BH_EXIT_CANNOT;
+		goto free_cfg;
+	}
+	if (cfg.help) {
+		bh_agent_config_usage(stdout);
+		rc = BH_EXIT_OK;
 		goto free_cfg;
 	}
 	if (!cfg.policies && !cfg.inventory && !cfg.docker) {
 		fprintf(stderr, "bulkhead agent: nothing to do: give --policies and a workload "
 				"source (--inventory and/or --docker)\n");
-		rc = 2;
+		rc = BH_EXIT_CANNOT;
 		goto free_cfg;
 	}
 	/* A reader that goes away (a closed stdout pipe) must not kill the agent. */
@@ -42,6 +48,8 @@ int bh_cmd_agent(int argc, char **argv)
 	}
 	r = bh_agent_init(&a, &loop, &cfg, stderr);
 	if (r < 0) {
+		/* invalid or unreadable inputs, or a log that cannot be opened: could not run */
+		rc = BH_EXIT_CANNOT;
 		uv_run(&loop, UV_RUN_DEFAULT);	/* sinks opened before the failure close */
 		goto close_loop;
 	}
@@ -49,7 +57,7 @@ int bh_cmd_agent(int argc, char **argv)
 	if (r < 0)
 		bh_agent_stop(&a);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	rc = r < 0 ? 1 : a.exit_code;
+	rc = r < 0 ? BH_EXIT_NO : a.exit_code;
 	bh_agent_deinit(&a);
 	uv_run(&loop, UV_RUN_DEFAULT);
 close_loop:

@@ -13,22 +13,62 @@
 #include "policy/explain.h"
 #include "policy/model.h"
 
-static void usage(FILE *f)
+static const enum bh_opt_id shared[] = { BH_O_INVENTORY, BH_O_POLICIES, BH_O_HELP };
+
+enum { L_FROM, L_TO, L_PORT, L_MATRIX };
+
+static const struct bh_cli_local local[] = {
+	[L_FROM] = { "from", 'f', required_argument, "A", "the client" },
+	[L_TO] = { "to", 't', required_argument, "B", "the server" },
+	[L_PORT] = { "port", 'P', required_argument, "P", "PORT[/tcp|udp|sctp] (default 80/tcp)" },
+	[L_MATRIX] = { "matrix", 'm', no_argument, NULL,
+		       "every pair of workloads ('.' allowed, 'X' denied, '?' no address)" },
+};
+
+static const struct bh_cli_spec spec = {
+	.cmd = "explain",
+	.synopsis = "explain --inventory FILE --policies PATH --from A --to B [--port P]\n"
+		    "       bulkhead explain --inventory FILE --policies PATH --matrix [--port P]",
+	.about = "Answers whether A can open a connection to B, and why, from the same\n"
+		 "compiled rules the kernel gets. A and B are NS/NAME (a workload of the\n"
+		 "inventory; NAME alone means namespace default) or an IP address.",
+	.shared = shared,
+	.n_shared = sizeof(shared) / sizeof(shared[0]),
+	.local = local,
+	.n_local = sizeof(local) / sizeof(local[0]),
+	.exit_status = "Exit status: 0 allowed (--matrix: printed), 1 denied, 2 usage error,\n"
+		       "unreadable or invalid input, or an unknown workload.",
+};
+
+struct explain_args {
+	const char *from, *to;
+	bool matrix;
+	uint16_t port;
+	uint8_t proto;
+};
+
+static int on_local(void *ctx, size_t idx, const char *arg)
 {
-	fputs("Usage: bulkhead explain --inventory FILE --policies PATH --from A --to B [--port P]\n"
-	      "       bulkhead explain --inventory FILE --policies PATH --matrix [--port P]\n\n"
-	      "Answers whether A can open a connection to B, and why, from the same\n"
-	      "compiled rules the kernel gets. A and B are NS/NAME (a workload of the\n"
-	      "inventory; NAME alone means namespace default) or an IP address.\n"
-	      "Exit status: 0 allowed, 1 denied, 2 usage or input error.\n\n"
-	      "  -i, --inventory FILE   workloads and namespaces (required)\n"
-	      "  -p, --policies PATH    policy file or directory (required)\n"
-	      "  -f, --from A           the client\n"
-	      "  -t, --to B             the server\n"
-	      "  -P, --port P           PORT[/tcp|udp|sctp] (default 80/tcp)\n"
-	      "  -m, --matrix           print the truth table of every pair of workloads\n"
-	      "                         ('.' allowed, 'X' denied, '?' no address to test)\n"
-	      "  -h, --help             this text\n", f);
+	struct explain_args *x = ctx;
+
+	switch (idx) {
+	case L_FROM:
+		x->from = arg;
+		break;
+	case L_TO:
+		x->to = arg;
+		break;
+	case L_MATRIX:
+		x->matrix = true;
+		break;
+	case L_PORT:
+		if (bh_port_spec_parse(arg, &x->proto, &x->port)) {
+			bh_cli_usage_error(&spec, "invalid port '%s' (expected PORT[/tcp|udp|sctp])", arg);
+			return -1;
+		}
+		break;
+	}
+	return 0;
 }
 
 /* Resolves "ns/name" or an address. 0, or -1 with a message printed. */
@@ -131,66 +171,37 @@ static int matrix(const struct bh_compiled *c, uint8_t proto, uint16_t port)
 
 int bh_cmd_explain(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "inventory", required_argument, NULL, 'i' },
-		{ "policies", required_argument, NULL, 'p' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "matrix", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *inv_path = NULL, *pol_path = NULL, *from_arg = NULL, *to_arg = NULL;
+	struct explain_args x = { .port = 80, .proto = IPPROTO_TCP };
 	struct bh_endpoint from, to;
 	struct bh_cli_inputs in;
 	struct bh_explain e;
-	bool want_matrix = false;
-	uint16_t port = 80;
-	uint8_t proto = IPPROTO_TCP;
-	int c, ret = 2;
+	struct bh_cli a;
+	int ret;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:p:f:t:P:mh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i': inv_path = optarg; break;
-		case 'p': pol_path = optarg; break;
-		case 'f': from_arg = optarg; break;
-		case 't': to_arg = optarg; break;
-		case 'm': want_matrix = true; break;
-		case 'P':
-			if (bh_port_spec_parse(optarg, &proto, &port)) {
-				fprintf(stderr, "bulkhead explain: invalid port '%s' (expected PORT[/tcp|udp|sctp])\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (!inv_path || !pol_path || optind != argc ||
-	    (!want_matrix && (!from_arg || !to_arg)) || (want_matrix && (from_arg || to_arg))) {
-		fprintf(stderr, "bulkhead explain: need --inventory, --policies and either --from and --to, or --matrix\n");
-		usage(stderr);
-		return 2;
-	}
-	if (bh_cli_load(inv_path, pol_path, true, &in))
-		return 2;
-	if (want_matrix) {
-		ret = matrix(in.c, proto, port);
+	ret = bh_cli_parse(&spec, argc, argv, &a, on_local, &x);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (!a.inventory || !a.n_policies || (!x.matrix && (!x.from || !x.to)) ||
+	    (x.matrix && (x.from || x.to)))
+		return bh_cli_usage_error(&spec, "need --inventory, --policies and either --from and "
+					  "--to, or --matrix");
+	if (bh_cli_load(a.inventory, a.policies, a.n_policies, true, &in))
+		return BH_EXIT_CANNOT;
+	ret = BH_EXIT_CANNOT;
+	if (x.matrix) {
+		ret = matrix(in.c, x.proto, x.port);
 		goto out;
 	}
-	if (parse_endpoint(in.inv, from_arg, &from) || parse_endpoint(in.inv, to_arg, &to))
+	if (parse_endpoint(in.inv, x.from, &from) || parse_endpoint(in.inv, x.to, &to))
 		goto out;
 	if (!pick_pair(&from, &to)) {
 		fprintf(stderr, "bulkhead explain: %s and %s have no addresses of one family to test\n",
-			from_arg, to_arg);
+			x.from, x.to);
 		goto out;
 	}
-	bh_explain_conn(in.c, &from, &to, proto, port, &e);
-	bh_explain_print(stdout, in.c, &from, &to, proto, port, &e);
-	ret = e.allowed ? 0 : 1;
+	bh_explain_conn(in.c, &from, &to, x.proto, x.port, &e);
+	bh_explain_print(stdout, in.c, &from, &to, x.proto, x.port, &e);
+	ret = e.allowed ? BH_EXIT_OK : BH_EXIT_NO;
 out:
 	bh_cli_inputs_free(&in);
 	return ret;

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "agent/config.h"
 #include "agent/control.h"
 
 #define STATUS_TIMEOUT_MS 5000
@@ -89,59 +89,52 @@ static void print_table(json_t *st)
 		       "container start to enforced (ms)");
 }
 
-static int usage(FILE *f, int rc)
-{
-	fprintf(f, "Usage: bulkhead status [--control SOCKET] [--json]\n"
-		   "  --control SOCKET  the agent's control socket (default: %s)\n"
-		   "  --json            print the agent's answer as JSON\n",
-		   BH_CONTROL_DEFAULT);
-	return rc;
-}
+static const enum bh_opt_id shared[] = { BH_O_CONTROL, BH_O_JSON, BH_O_HELP };
+
+static const struct bh_cli_spec spec = {
+	.cmd = "status",
+	.synopsis = "status [--control SOCKET] [--json]",
+	.about = "Ask a running agent what it enforces: the generation, every workload\n"
+		 "with its state and namespace, the counters and latencies.",
+	.shared = shared,
+	.n_shared = sizeof(shared) / sizeof(shared[0]),
+	.exit_status = "Exit status: 0 answered, 2 usage error or no agent to ask.",
+};
 
 int bh_cmd_status(int argc, char **argv)
 {
-	const char *path = BH_CONTROL_DEFAULT;
-	bool as_json = false;
 	json_error_t jerr;
+	struct bh_cli a;
 	char *resp;
 	json_t *st;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			as_json = true;
-		else if (!strcmp(argv[i], "--control") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--control=", 10))
-			path = argv[i] + 10;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return usage(stdout, 0);
-		else
-			return usage(stderr, 2);
-	}
-	r = bh_control_request(path, "{\"cmd\":\"status\"}\n", &resp, STATUS_TIMEOUT_MS);
+	r = bh_cli_parse(&spec, argc, argv, &a, NULL, NULL);
+	if (r)
+		return r < 0 ? 0 : r;
+	r = bh_control_request(a.control, "{\"cmd\":\"status\"}\n", &resp, STATUS_TIMEOUT_MS);
 	if (r < 0) {
-		fprintf(stderr, "bulkhead status: %s: %s\n", path, strerror(-r));
-		return 1;
+		fprintf(stderr, "bulkhead status: %s: %s\n", a.control, strerror(-r));
+		return BH_EXIT_CANNOT;
 	}
-	if (as_json) {
+	if (a.json) {
 		fputs(resp, stdout);
 		free(resp);
-		return 0;
+		return BH_EXIT_OK;
 	}
 	st = json_loads(resp, JSON_DISABLE_EOF_CHECK, &jerr);
 	free(resp);
 	if (!json_is_object(st)) {
 		fprintf(stderr, "bulkhead status: the agent's answer is not JSON\n");
 		json_decref(st);
-		return 1;
+		return BH_EXIT_CANNOT;
 	}
 	if (json_is_string(json_object_get(st, "error"))) {
 		fprintf(stderr, "bulkhead status: %s\n", json_string_value(json_object_get(st, "error")));
 		json_decref(st);
-		return 1;
+		return BH_EXIT_CANNOT;
 	}
 	print_table(st);
 	json_decref(st);
-	return 0;
+	return BH_EXIT_OK;
 }

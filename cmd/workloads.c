@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "source/docker.h"
 
@@ -32,27 +33,31 @@ struct wctx {
 	int rc;
 };
 
-static const struct option opts[] = {
-	{ "docker", optional_argument, NULL, 'd' },
-	{ "watch", no_argument, NULL, 'w' },
-	{ "max-seconds", required_argument, NULL, 's' },
-	{ "max-events", required_argument, NULL, 'n' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const enum bh_opt_id shared[] = { BH_O_DOCKER, BH_O_HELP };
+
+enum { L_WATCH, L_MAX_SECONDS, L_MAX_EVENTS };
+
+static const struct bh_cli_local local[] = {
+	[L_WATCH] = { "watch", 0, no_argument, NULL,
+		      "keep following: upsert, remove, skip, error, lost, regained" },
+	[L_MAX_SECONDS] = { "max-seconds", 0, required_argument, "N",
+			    "stop after N seconds (exit 0)" },
+	[L_MAX_EVENTS] = { "max-events", 0, required_argument, "N",
+			   "stop after N printed lines (exit 0)" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: bulkhead workloads [--docker[=SOCKET]] [--watch] [--max-seconds N] [--max-events N]\n"
-		"  print the workloads the Docker source sees, one JSON object per line\n"
-		"  --docker[=SOCKET]  Docker Engine socket (default %s)\n"
-		"  --watch            keep following: upsert, remove, skip, error, lost, regained\n"
-		"  --max-seconds N    stop after N seconds (exit 0)\n"
-		"  --max-events N     stop after N printed lines (exit 0)\n"
-		"Exit status: 0, 1 when the daemon cannot be reached (without --watch), 2 usage.\n",
-		BH_DOCKER_SOCKET_DEFAULT);
-}
+static const struct bh_cli_spec spec = {
+	.cmd = "workloads",
+	.synopsis = "workloads [--docker[=SOCKET]] [--watch] [--max-seconds N] [--max-events N]",
+	.about = "Print the workloads the Docker source sees, one JSON object per line\n"
+		 "(the Docker Engine at the default socket unless --docker names one).",
+	.shared = shared,
+	.n_shared = sizeof(shared) / sizeof(shared[0]),
+	.local = local,
+	.n_local = sizeof(local) / sizeof(local[0]),
+	.exit_status = "Exit status: 0 listed (or followed until a limit or a signal), 2 usage\n"
+		       "error or the daemon cannot be reached (without --watch).",
+};
 
 static const char *proto_name(uint8_t p)
 {
@@ -144,7 +149,7 @@ static void on_event(void *arg, enum bh_docker_ev ev, const struct bh_workload *
 		c->lost = true;
 		print_event(c, "lost", NULL, msg);
 		if (!c->watch) {
-			c->rc = 1;
+			c->rc = BH_EXIT_CANNOT;	/* no listing: could not answer */
 			stop(c);
 		}
 		return;
@@ -179,54 +184,43 @@ static int parse_count(const char *s, unsigned long *out)
 	return (*s < '0' || *s > '9' || *end || errno) ? -EINVAL : 0;
 }
 
+struct wargs {
+	struct wctx *c;
+	unsigned long secs;
+};
+
+static int on_local(void *ctx, size_t idx, const char *arg)
+{
+	struct wargs *w = ctx;
+	struct wctx *c = w->c;
+
+	if (idx == L_WATCH) {
+		c->watch = true;
+		return 0;
+	}
+	if (parse_count(arg, idx == L_MAX_SECONDS ? &w->secs : &c->max_events)) {
+		bh_cli_usage_error(&spec, "--%s: '%s' is not a number", local[idx].name, arg);
+		return -1;
+	}
+	return 0;
+}
+
 int bh_cmd_workloads(int argc, char **argv)
 {
 	struct bh_docker_opts o = { 0 };
 	struct wctx c = { 0 };
-	unsigned long secs = 0;
-	int opt, err;
+	struct wargs w = { &c, 0 };
+	struct bh_cli a;
+	int err;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			if (optarg)
-				o.socket_path = optarg;
-			break;
-		case 'w':
-			c.watch = true;
-			break;
-		case 's':
-			if (parse_count(optarg, &secs)) {
-				fprintf(stderr, "bulkhead workloads: --max-seconds: '%s' is not a number\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'n':
-			if (parse_count(optarg, &c.max_events)) {
-				fprintf(stderr, "bulkhead workloads: --max-events: '%s' is not a number\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "bulkhead workloads: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	err = bh_cli_parse(&spec, argc, argv, &a, on_local, &w);
+	if (err)
+		return err < 0 ? 0 : err;
+	o.socket_path = a.docker;
 	err = uv_loop_init(&c.loop);
 	if (err) {
 		fprintf(stderr, "bulkhead workloads: %s\n", uv_strerror(err));
-		return 1;
+		return BH_EXIT_CANNOT;
 	}
 	uv_timer_init(&c.loop, &c.deadline);
 	c.deadline.data = &c;
@@ -236,19 +230,19 @@ int bh_cmd_workloads(int argc, char **argv)
 	c.sigterm.data = &c;
 	uv_signal_start(&c.sigint, on_signal, SIGINT);
 	uv_signal_start(&c.sigterm, on_signal, SIGTERM);
-	if (secs)
-		uv_timer_start(&c.deadline, on_deadline, secs * 1000, 0);
+	if (w.secs)
+		uv_timer_start(&c.deadline, on_deadline, w.secs * 1000, 0);
 	err = bh_docker_start(&c.loop, &o, on_event, &c, &c.src);
 	if (err) {
 		fprintf(stderr, "bulkhead workloads: %s\n", strerror(-err));
-		c.rc = 1;
+		c.rc = BH_EXIT_CANNOT;
 		on_closed(&c);
 	}
 	uv_run(&c.loop, UV_RUN_DEFAULT);
 	err = uv_loop_close(&c.loop);
 	if (err) {
 		fprintf(stderr, "bulkhead workloads: loop not clean at exit: %s\n", uv_strerror(err));
-		return 1;
+		return BH_EXIT_CANNOT;
 	}
 	return c.rc;
 }

@@ -161,7 +161,7 @@ check_eq "--max-events 1 prints one line" 1 "$(wc -l <"$W/one.out")"
 
 # ---- no daemon --------------------------------------------------------------------------
 "$BULKHEAD" workloads --docker="$W/nothing.sock" >"$W/none.out" 2>"$W/none.err"
-check_eq "unreachable daemon: exit 1" 1 $?
+check_eq "unreachable daemon: could not answer (exit 2)" 2 $?
 check "unreachable daemon: lost line" has "$W/none.out" '.event=="lost"'
 "$BULKHEAD" workloads --docker="$W/nothing.sock" --watch --max-seconds 2 >"$W/none2.out" 2>&1
 check_eq "unreachable daemon with --watch: exit 0 at the deadline" 0 $?

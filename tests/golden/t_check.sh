@@ -93,7 +93,7 @@ out=$(cd "$tmp" && "$BULKHEAD" check missing.yaml pols/a.yaml 2>&1)
 rc=$?
 check_eq "a missing file is named with the reason" \
 	"missing.yaml: error: cannot open: No such file or directory" "$out"
-check_eq "a missing file fails the check" 1 "$rc"
+check_eq "a missing file: could not answer (exit 2)" 2 "$rc"
 "$BULKHEAD" check >/dev/null 2>&1
 check_eq "no arguments is a usage error" 2 "$?"
 "$BULKHEAD" check --frobnicate x.yaml >/dev/null 2>&1
