@@ -95,7 +95,7 @@ spec:
     - ports: [{port: 70000}]
 EOF2
 "$BULKHEAD" apply --inventory "$T/inv.yaml" --policies "$T/pol" >"$T/out" 2>"$T/err"
-check_eq "invalid policy: exit 1" 1 "$?"
+check_eq "invalid policy: could not answer (exit 2)" 2 "$?"
 check "invalid policy reported with its file" grep -q "bad.yaml:[0-9]*:[0-9]*: error" "$T/err"
 check "invalid policy: nothing changed" grep -q "nothing changed" "$T/err"
 check_eq "invalid policy: table untouched" "$before" "$(nft_table db)"
@@ -108,7 +108,7 @@ diag "$(cat "$T/err")"
 "$BULKHEAD" reset --inventory "$T/inv.yaml" >/dev/null 2>&1
 inventory "$T/inv-shared.yaml" "  - {name: twin, namespace: shop, labels: {app: twin}, netns: $(ns_path db)}"
 "$BULKHEAD" apply --inventory "$T/inv-shared.yaml" --policies "$T/pol" >"$T/out" 2>"$T/err"
-check_eq "shared namespace: exit 1" 1 "$?"
+check_eq "shared namespace: invalid inventory (exit 2)" 2 "$?"
 diag "$(cat "$T/err")"
 check "shared namespace reported" grep -q "share the network namespace $(ns_path db)" "$T/err"
 check_eq "shared namespace: nothing programmed" "" "$(nft_table db)$(nft_table own)"
