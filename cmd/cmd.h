@@ -4,8 +4,11 @@
 
 /*
  * Subcommands. Each takes argv with argv[0] = subcommand name and returns
- * the process exit code: 0 success, 1 a negative answer (invalid policy,
- * connection denied, a namespace not enforced), 2 a usage error.
+ * the process exit code (cmd/cli.h, README "Exit codes"): 0 success or a
+ * positive answer, 1 the command's negative answer (check: invalid,
+ * explain: denied, apply/reset: a namespace not done), 2 could not answer
+ * (usage error, unreadable input, invalid input where validity is not the
+ * question).
  */
 int bh_cmd_check(int argc, char **argv);
 int bh_cmd_compile(int argc, char **argv);
