@@ -24,8 +24,10 @@ static int nft_program(const char *netns, const struct bh_rec_prog *p, char *err
 		snprintf(err, errlen, "building the table: %s", strerror(-r));
 		goto out;
 	}
-	if (p->dump)
-		bh_nft_batch_dump(b, netns, p->dump);
+	if (p->dump) {
+		fprintf(p->dump, "# batch for %s: %zu messages\n", netns, bh_nft_batch_msgs(b));
+		bh_nft_batch_fprint(b, p->dump);
+	}
 	r = bh_nft_apply(netns, b, p->dry_run ? BH_NFT_DRY_RUN : 0, err, errlen);
 out:
 	bh_nft_batch_free(b);

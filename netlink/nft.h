@@ -18,7 +18,6 @@
  * on its own (bh_nft_batch_fprint writes where its caller says).
  */
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,13 +104,6 @@ int bh_nft_batch_send(const struct bh_nft_batch *b, int fd, unsigned int flags,
  */
 int bh_nft_apply(const char *netns, const struct bh_nft_batch *b, unsigned int flags,
 		 char *err, size_t errlen);
-
-/*
- * Write b to f as the kernel will get it, message by message (the
- * hexdump of mnl_nlmsg_fprintf, like nft --debug=mnl), after a line
- * "# batch for TITLE: N messages". 0 or -ENOMEM.
- */
-int bh_nft_batch_dump(const struct bh_nft_batch *b, const char *title, FILE *f);
 
 /* Remove table inet bulkhead from the namespace, touching nothing else. 0 or -errno. */
 int bh_nft_delete(const char *netns, char *err, size_t errlen);

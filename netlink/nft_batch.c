@@ -213,26 +213,3 @@ int bh_nft__batch_headers(struct nftnl_batch *nb, const struct nlmsghdr **hdrs, 
 	free(iov);
 	return k == n ? 0 : -EPROTO;
 }
-
-int bh_nft_batch_dump(const struct bh_nft_batch *b, const char *title, FILE *f)
-{
-	struct nftnl_batch *nb = bh_nft_batch_serialize(b, 0, 0);
-	struct iovec *iov;
-	int n;
-
-	if (!nb)
-		return -ENOMEM;
-	n = nftnl_batch_iovec_len(nb);
-	iov = calloc(n > 0 ? n : 1, sizeof(*iov));
-	if (!iov) {
-		nftnl_batch_free(nb);
-		return -ENOMEM;
-	}
-	fprintf(f, "# batch for %s: %zu messages\n", title, b->n);
-	nftnl_batch_iovec(nb, iov, n);
-	for (int i = 0; i < n; i++)
-		mnl_nlmsg_fprintf(f, iov[i].iov_base, iov[i].iov_len, sizeof(struct nfgenmsg));
-	free(iov);
-	nftnl_batch_free(nb);
-	return 0;
-}

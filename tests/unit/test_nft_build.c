@@ -696,21 +696,19 @@ static void test_table_stamp(void **state)
 }
 
 /* --debug-netlink: the batch as the kernel gets it, every message */
-static void test_batch_dump(void **state)
+static void test_batch_fprint(void **state)
 {
 	struct fixture *f = fixture_new();
 	struct bh_nft_batch *b;
-	char *text = NULL, head[96];
+	char *text = NULL;
 	size_t len = 0, n = 0;
 	FILE *m = open_memstream(&text, &len);
 
 	assert_non_null(m);
 	assert_int_equal(bh_nft_batch_alloc(&b), 0);
 	assert_int_equal(bh_nft_build_table(b, &f->c, 0, &f->o), 0);
-	assert_int_equal(bh_nft_batch_dump(b, "/run/netns/x", m), 0);
+	assert_int_equal(bh_nft_batch_fprint(b, m), 0);
 	fclose(m);
-	snprintf(head, sizeof(head), "# batch for /run/netns/x: %zu messages\n", bh_nft_batch_msgs(b));
-	assert_memory_equal(text, head, strlen(head));
 	/* mnl_nlmsg_fprintf frames each message with a header box */
 	for (const char *s = text; (s = strstr(s, "----------------\t------------------")); s++)
 		n++;
@@ -759,7 +757,7 @@ int main(void)
 		cmocka_unit_test(test_large_set_split),
 		cmocka_unit_test(test_elem_format),
 		cmocka_unit_test(test_table_stamp),
-		cmocka_unit_test(test_batch_dump),
+		cmocka_unit_test(test_batch_fprint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
