@@ -234,18 +234,3 @@ int bh_cli_split_workload(char *s, const char **ns, const char **name)
 	*name = slash + 1;
 	return **ns && **name && !strchr(*name, '/') ? 0 : -1;
 }
-
-int bh_cli_number(const char *s, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}

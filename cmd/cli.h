@@ -105,7 +105,4 @@ void bh_cli_inputs_free(struct bh_cli_inputs *in);
 /* Splits "ns/name" in place ("name" alone: namespace "default"). 0 or -1. */
 int bh_cli_split_workload(char *s, const char **ns, const char **name);
 
-/* Parses a decimal number in [0, max]. 0 or -1. */
-int bh_cli_number(const char *s, unsigned long long max, unsigned long long *out);
-
 #endif
