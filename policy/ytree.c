@@ -248,7 +248,58 @@ static void alias_problem(struct builder *b, const yaml_event_t *ev)
 		problem(b, &ev->start_mark, "YAML anchors and aliases are not supported");
 }
 
-static void syntax_problem(struct builder *b, const yaml_parser_t *p)
+/*
+ * libyaml notices an unclosed flow collection or quoted string only where
+ * the file (or the document) ends, and reports it there, often many lines
+ * below the mistake. The place to fix is where it was opened, which libyaml
+ * keeps as the context mark: report that, and name where the input ended.
+ */
+static const struct {
+	const char *context;	/* libyaml's context for the construct */
+	char open;		/* the character that opens it */
+	const char *opener, *closer;	/* both as the message shows them */
+} unclosed_kinds[] = {
+	{ "while parsing a flow mapping", '{', "'{'", "'}'" },
+	{ "while parsing a flow sequence", '[', "'['", "']'" },
+	{ "while scanning a quoted scalar", '"', "'\"'", "'\"'" },
+	{ "while scanning a quoted scalar", '\'', "\"'\"", "\"'\"" },
+};
+
+/* True when m is the end of the input or a document marker ("---", "...") in column 1. */
+static bool input_ends_at(const char *buf, size_t len, const yaml_mark_t *m)
+{
+	const char *s = buf + m->index;
+	size_t left;
+
+	if (m->index >= len)
+		return true;
+	left = len - m->index;
+	if (m->column || left < 3 || (memcmp(s, "---", 3) && memcmp(s, "...", 3)))
+		return false;
+	return left == 3 || strchr(" \t\r\n", s[3]);
+}
+
+/* Reports an unclosed '{', '[' or quote at its opening; false when p's error is another one. */
+static bool unclosed_problem(struct builder *b, const yaml_parser_t *p, const char *buf, size_t len)
+{
+	const yaml_mark_t *open = &p->context_mark, *end = &p->problem_mark;
+	char msg[160];
+
+	if (!p->context || open->index >= len || !input_ends_at(buf, len, end))
+		return false;
+	for (size_t i = 0; i < sizeof(unclosed_kinds) / sizeof(unclosed_kinds[0]); i++) {
+		if (buf[open->index] != unclosed_kinds[i].open || strcmp(p->context, unclosed_kinds[i].context))
+			continue;
+		snprintf(msg, sizeof(msg), "unclosed %s: the %s ends at line %zu, column %zu without a closing %s",
+			 unclosed_kinds[i].opener, end->index >= len ? "file" : "document", end->line + 1,
+			 end->column + 1, unclosed_kinds[i].closer);
+		problem(b, open, msg);
+		return true;
+	}
+	return false;
+}
+
+static void syntax_problem(struct builder *b, const yaml_parser_t *p, const char *buf, size_t len)
 {
 	char msg[256];
 
@@ -262,6 +313,8 @@ static void syntax_problem(struct builder *b, const yaml_parser_t *p)
 		problem(b, NULL, msg);
 		return;
 	}
+	if (unclosed_problem(b, p, buf, len))
+		return;
 	if (p->context)
 		snprintf(msg, sizeof(msg), "invalid YAML: %s (%s at line %zu, column %zu)",
 			 p->problem ? p->problem : "syntax error", p->context,
@@ -288,7 +341,7 @@ int bh_yaml_parse(const char *file, const char *buf, size_t len, struct bh_diag 
 		yaml_event_t ev;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			syntax_problem(&b, &parser);
+			syntax_problem(&b, &parser, buf, len);
 			break;
 		}
 		alias_problem(&b, &ev);

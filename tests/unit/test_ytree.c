@@ -146,8 +146,9 @@ static void test_problems(void **state)
 	assert_int_equal(s.n, 1);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.v[0].loc.file, "t.yaml");
-	assert_int_equal(d.v[0].loc.line, 4);
-	assert_non_null(strstr(d.v[0].msg, "invalid YAML: did not find expected ',' or ']'"));
+	assert_int_equal(d.v[0].loc.line, 3);
+	assert_int_equal(d.v[0].loc.col, 4);
+	assert_string_equal(d.v[0].msg, "unclosed '[': the file ends at line 4, column 1 without a closing ']'");
 	bh_ystream_deinit(&s);
 	bh_diag_deinit(&d);
 
@@ -162,6 +163,52 @@ static void test_problems(void **state)
 	bh_diag_deinit(&d);
 }
 
+/*
+ * An unclosed '{', '[' or quote is located where it opens (libyaml notices
+ * it only where the input ends); other syntax errors keep libyaml's place.
+ */
+static void test_unclosed(void **state)
+{
+	static const struct {
+		const char *yaml;
+		unsigned int line, col;
+		const char *msg;
+	} cases[] = {
+		{ "a: 1\nb: {c: 1,\n  d: 2\n\n# the end\n", 2, 4,
+		  "unclosed '{': the file ends at line 6, column 1 without a closing '}'" },
+		{ "a: {b: 1", 1, 4, "unclosed '{': the file ends at line 2, column 1 without a closing '}'" },
+		{ "a:\n  - [x, y\n", 2, 5, "unclosed '[': the file ends at line 3, column 1 without a closing ']'" },
+		{ "a: \"x\n  y\n", 1, 4, "unclosed '\"': the file ends at line 3, column 1 without a closing '\"'" },
+		{ "a: {b: 'it\n", 1, 8, "unclosed \"'\": the file ends at line 2, column 1 without a closing \"'\"" },
+		{ "a: [1\n---\nb: 2\n", 1, 4,
+		  "unclosed '[': the document ends at line 2, column 1 without a closing ']'" },
+		{ "a: \"x\n...\n", 1, 4, "unclosed '\"': the document ends at line 2, column 1 without a closing '\"'" },
+		/* "---x" is a plain scalar, not the end of the document */
+		{ "a: [1\n---x\n", 1, 4, "unclosed '[': the file ends at line 3, column 1 without a closing ']'" },
+		/* not at the end: libyaml's own location and words */
+		{ "a: {b: [1, 2}\n", 1, 13,
+		  "invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 1, column 8)" },
+		{ "a: [1, 2}\n", 1, 9,
+		  "invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 1, column 4)" },
+		{ "a: {b: 1\nc: 2\n", 2, 2,
+		  "invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping at line 1, column 4)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bh_ystream s;
+		struct bh_diag d;
+
+		print_message("# case %zu\n", i);
+		parse(cases[i].yaml, &s, &d, -EINVAL);
+		assert_int_equal(d.n, 1);
+		assert_string_equal(d.v[0].msg, cases[i].msg);
+		assert_int_equal(d.v[0].loc.line, cases[i].line);
+		assert_int_equal(d.v[0].loc.col, cases[i].col);
+		bh_ystream_deinit(&s);
+		bh_diag_deinit(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_scalar_types),
 		cmocka_unit_test(test_streams),
 		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_unclosed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
