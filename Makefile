@@ -1,6 +1,7 @@
 # bulkhead — one GNU Makefile.
 #   make            build ./bulkhead
-#   make check      unit, golden and namespace tests, all under ASan+UBSan
+#   make check      unit, golden, namespace and Docker tests, all under ASan+UBSan
+#   make check-repeat N=5   the whole suite N times (default 5); stops at the first failing run
 #   make deps       install the Debian packages the build and the tests need
 #   make demo       three-tier demo in throwaway namespaces
 #   make bench      benchmarks (ratios against a baseline in the same run)
@@ -43,7 +44,7 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check unit deps demo bench fuzz clean install tools sanbuild
+.PHONY: all check check-repeat unit deps demo bench fuzz clean install tools sanbuild
 all: bulkhead
 
 bulkhead: $(BUILD)/bulkhead
@@ -83,6 +84,16 @@ sanbuild:
 check: deps-check bulkhead sanbuild tools
 	$(Q)BULKHEAD=$(CURDIR)/build/san/bulkhead BH_UNIT_DIR=$(CURDIR)/build/san/tests \
 		BH_TOOLS=$(CURDIR)/build/tools bash tests/run.sh
+
+# Runs the whole suite N times in a row to catch tests that pass or fail by timing.
+N ?= 5
+check-repeat: deps-check bulkhead sanbuild tools
+	$(Q)for i in $$(seq 1 $(N)); do \
+		echo "== check-repeat: run $$i of $(N)"; \
+		BULKHEAD=$(CURDIR)/build/san/bulkhead BH_UNIT_DIR=$(CURDIR)/build/san/tests \
+			BH_TOOLS=$(CURDIR)/build/tools bash tests/run.sh || \
+			{ echo "check-repeat: run $$i of $(N) failed ($$((i - 1)) passed before it)"; exit 1; }; \
+	done; echo "check-repeat: all $(N) runs passed"
 
 unit: sanbuild
 	$(Q)BH_UNIT_DIR=$(CURDIR)/build/san/tests BH_ONLY=unit bash tests/run.sh
