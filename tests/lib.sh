@@ -21,6 +21,17 @@ check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "expected: $2"; diag "actual:   $3"; fi
 }
 
+# eventually SECONDS CMD...: retries CMD every 100 ms until it succeeds, at
+# most SECONDS. Wait for the condition a check needs, never a fixed sleep.
+eventually() {
+	local limit=$1 i; shift
+	for ((i = 0; i < limit * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Register a cleanup command; all run in reverse order on exit, even on failure.
 on_exit() { _cleanups+=("$*"); }
 _run_cleanups() {

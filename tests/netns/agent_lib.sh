@@ -53,16 +53,6 @@ probe() {
 	ip netns exec "$P-$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null
 }
 
-# eventually SECONDS CMD...: retries CMD every 100 ms until it succeeds
-eventually() {
-	local limit=$1 i; shift
-	for ((i = 0; i < limit * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # start_agent LOGFILE ARGS...: runs the agent in the background
 start_agent() {
 	AGENT_LOG=$1; shift
@@ -80,6 +70,17 @@ log_has() {
 count_lines() {
 	[ -f "$AGENT_LOG" ] || { echo 0; return; }
 	jq -c "select($1)" "$AGENT_LOG" 2>/dev/null | wc -l
+}
+
+# log_barrier FROM TO_IP: one UDP datagram FROM -> TO_IP:9, which the
+# policies must deny, then at most 5 s for its line. The kernel hands one
+# namespace's log messages over in order, so every line that earlier packets
+# through the same namespace cause is written by then: no fixed sleep.
+log_barrier() {
+	local f='.event.action=="denied" and .destination.port==9' n
+	n=$(count_lines "$f")
+	ip netns exec "$P-$1" bash -c "echo barrier >/dev/udp/$2/9" 2>/dev/null
+	eventually 5 bash -c "[ \"\$(jq -c 'select($f)' '$AGENT_LOG' 2>/dev/null | wc -l)\" -gt $n ]"
 }
 
 has_table() {

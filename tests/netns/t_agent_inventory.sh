@@ -67,6 +67,7 @@ check "denied line names both workloads" log_has "$DENY and .bulkhead.source_wor
 check "denied line names the isolating policy" log_has "$DENY and (.bulkhead.isolated_by|index(\"shop/db-from-api\")) != null and .network.transport==\"tcp\" and .network.direction==\"ingress\" and .host.hostname==\"node-t\" and .orchestrator.namespace==\"shop\""
 check "denied line carries @timestamp and a generation" log_has "$DENY and (.\"@timestamp\"|test(\"Z$\")) and .bulkhead.generation>=1"
 diag "denied line: $(jq -c "select($DENY)" "$D/log.json" | head -1)"
+log_barrier web 10.99.0.3 || diag "no line for the barrier web -> db:9"	# a retransmitted SYN would be logged by now
 check_eq "one line per attempt (SYN retransmissions folded)" 1 "$(count_lines "$DENY")"
 
 # Policy edit: allow web -> db too (written to a temporary name, then renamed).
@@ -116,7 +117,7 @@ check "inventory fixed: api -> db:5432 allowed" eventually 5 probe api 10.99.0.3
 ip netns exec "$P-db" nft delete table inet bulkhead
 check "deleted table re-created by the resync" eventually 6 has_table db
 check "after resync: web -> db:5432 denied" eventually 3 bash -c "! ip netns exec $P-web timeout 1 bash -c 'exec 3<>/dev/tcp/10.99.0.3/5432' 2>/dev/null"
-check "resync reported" log_has '.event.action=="resync" and .bulkhead.recreated>=1'
+check "resync reported" eventually 3 log_has '.event.action=="resync" and .bulkhead.recreated>=1'
 
 # Control socket is private.
 check_eq "control socket mode 0600" 600 "$(stat -c %a "$CTL")"
@@ -132,19 +133,28 @@ check "reconcile-now for one workload (pre-start hook path)" \
 check "unknown control command answered with an error" \
 	bash -c "$(declare -f ctl_req); CTL='$CTL' ctl_req '{\"cmd\":\"dance\"}' | jq -e '.error' >/dev/null"
 
-# kill -9 and restart: probes all along never get through.
+# kill -9 and restart: probes all along never get through. The prober
+# counts its finished probes, so the test waits for whole probes before the
+# kill, while no agent runs and after the new one is ready (at most 30 s).
 : >"$D/opened"
-( end=$((SECONDS + 8)); while [ $SECONDS -lt $end ]; do
+: >"$D/probes"
+( end=$((SECONDS + 30)); while [ $SECONDS -lt $end ] && [ ! -e "$D/stop" ]; do
 	ip netns exec "$P-web" timeout 0.3 bash -c 'exec 3<>/dev/tcp/10.99.0.3/5432' 2>/dev/null && echo open >>"$D/opened"
+	echo >>"$D/probes"
 	sleep 0.05
   done ) &
 PROBER=$!
-sleep 1
+on_exit "kill $PROBER 2>/dev/null"
+# probes_after N: more than N+1 probes finished, so one ran wholly after the Nth
+probes_after() { [ "$(wc -l <"$D/probes")" -gt "$(($1 + 1))" ]; }
+eventually 5 probes_after 0
 kill -9 "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
 check "after kill -9 the table stays" has_table db
-sleep 0.5
+eventually 5 probes_after "$(wc -l <"$D/probes")"
 start_agent "$D/log2.json" "${ARGS[@]}"
 check "restarted agent is ready" eventually 10 log_has '.event.action=="ready"'
+eventually 5 probes_after "$(wc -l <"$D/probes")"
+touch "$D/stop"
 wait "$PROBER"
 check_eq "no probe got through during the restart" 0 "$(wc -l <"$D/opened")"
 check "after restart: api -> db:5432 allowed" probe api 10.99.0.3 5432
@@ -153,7 +163,7 @@ check_not "after restart: web -> db:5432 denied" probe web 10.99.0.3 5432
 # Log rotation: the file is renamed, SIGUSR1 reopens it, new lines land in the new file.
 mv "$D/log2.json" "$D/log2.json.1"
 kill -USR1 "$AGENT_PID"
-sleep 0.3
+eventually 5 test -e "$D/log2.json"	# the agent has reopened its file
 probe web 10.99.0.3 5432
 check "after SIGUSR1 new lines go to a new file" eventually 5 log_has '.event.action=="denied" and .destination.port==5432'
 check "the rotated file keeps the old lines" grep -q '"ready"' "$D/log2.json.1"
@@ -184,7 +194,11 @@ check "missing namespace reported" eventually 5 log_has '.event.action=="program
 check_eq "status: late workload failed" failed \
 	"$("$BULKHEAD" status --json --control "$CTL" | jq -r '.workloads[]|select(.name=="late")|.state')"
 check_not "no ready line while a namespace is missing" log_has '.event.action=="ready"'
-sleep 2.5
+# the retry runs every second: wait until two retries failed as well
+failed_at_least() {
+	"$BULKHEAD" status --json --control "$CTL" | jq -e ".counters.namespaces_failed >= $1" >/dev/null
+}
+eventually 10 failed_at_least 3
 check_eq "failure reported once despite retries" 1 "$(count_lines '.event.action=="program-failed"')"
 ip netns add "$P-late" && on_exit "ip netns del $P-late"
 check "namespace appears: enforced by the retry" eventually 5 has_table late
