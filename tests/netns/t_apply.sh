@@ -186,10 +186,13 @@ check_eq "forced apply: identical table" "$(sed 's/packets [0-9]* bytes [0-9]*/C
 	"$(nft_table db | sed 's/packets [0-9]* bytes [0-9]*/C/')"
 
 # ---- a policy change on top of running connections -----------------------------------------
-ip netns exec "$(ns_name web)" "$BHPROBE" hold 10.200.0.11 5432 --count 25 --interval-ms 100 --timeout-ms 2000 &
+# The connection must be established before the change and still held after
+# it: wait for it in web's socket table, and hold it long enough (5 s).
+ip netns exec "$(ns_name web)" "$BHPROBE" hold 10.200.0.11 5432 --count 50 --interval-ms 100 --timeout-ms 2000 &
 hold=$!
 on_exit "kill $hold"
-sleep 0.5
+held() { [ -n "$(ns_exec web ss -Htn state established dst 10.200.0.11 'dport = :5432')" ]; }
+eventually 5 held
 cat >"$T/pol/extra.yaml" <<'EOF2'
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -202,6 +205,7 @@ spec:
 EOF2
 "$BULKHEAD" apply --inventory "$T/inv.yaml" --policies "$T/pol" >"$T/out" 2>&1
 check_eq "apply of a changed policy exits 0" 0 "$?"
+check "the connection was held across the change" held
 check "changed policy in effect: mon -> db:5432" can_reach mon tcp 10.200.0.11 5432
 check "established connection survived the change" wait "$hold"
 
