@@ -81,6 +81,8 @@ bh_docker_run api --network "$NET" -l bulkhead.io/namespace=shop -l app=api $IMG
 bh_docker_run web --network "$NET" -l bulkhead.io/namespace=shop -l app=web $IMG
 DB=$(ip_of shop-db-1); API=$(ip_of api)
 check "api enters db's peer set" bh_wait 5 in_set shop-db-1 "$API"
+# web must be known to the agent before its absence from the set means anything
+bh_wait 5 bash -c "'$BULKHEAD' status --json --control '$CTL' | jq -e '.workloads[]|select(.name==\"web\" and .state==\"enforced\")' >/dev/null"
 check_not "web does not enter db's peer set" in_set shop-db-1 "$(ip_of web)"
 check "gateway -> db:9100 allowed (ipBlock)" bh_wait 5 probe "$DB" 9100
 check_not "gateway -> db:5432 denied" probe "$DB" 5432
