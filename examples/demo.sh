@@ -102,7 +102,12 @@ conn denied client 10.77.0.13 5432 "the outside never reaches db"
 conn denied db 10.77.0.12 8080 "db opens no connections"
 conn denied api 10.77.0.11 80 "api -> web is not allowed"
 
-sleep 0.5	# NFLOG flushes its batch within 10 ms; leave the agent a moment to write
+# the four denied attempts above each become one line: wait for them (at most 5 s)
+denied_tcp() { grep '"action":"denied"' "$TMP/events.json" 2>/dev/null | grep -c '"transport":"tcp"'; }
+for _ in $(seq 50); do
+	[ "$(denied_tcp)" -ge 4 ] && break
+	sleep 0.1
+done
 say "denied connections, as the agent logged them ($TMP/events.json)"
 if command -v jq >/dev/null; then
 	jq -c 'select(.event.action=="denied" and .network.transport=="tcp") | {
