@@ -113,14 +113,25 @@ run_ulogd() {
 	rm -f "$TMP/ulogd.json"
 	ip netns exec "$B" "$ULOGD" -c "$TMP/ulogd.conf" >"$TMP/ulogd.out" 2>&1 &
 	UPID=$!
+	# ready once its output file is open and the kernel lists its NFLOG group
+	# 100 in B's namespace (at most 5 s)
 	for ((i = 0; i < 100; i++)); do
-		grep -q '100' /proc/net/netlink 2>/dev/null; [ -e "$TMP/ulogd.json" ] && break; sleep 0.05
+		[ -e "$TMP/ulogd.json" ] && ip netns exec "$B" awk '$1 == 100 { f = 1 } END { exit !f }' \
+			/proc/net/netfilter/nfnetlink_log && break
+		sleep 0.05
 	done
-	sleep 0.5
 	c0=$(counter)
 	t0=$(ticks "$UPID")
 	ip netns exec "$A" "$FLOOD" flood 10.99.0.2 7777 "$(count_of "$rate")" "$rate" "$D" >"$TMP/flood.out"
-	sleep 1.5	# let it drain what it can
+	# let it drain what it can: until neither its CPU time nor its output
+	# grows for 0.6 s (at most 10 s)
+	local last="" now
+	for ((i = 0; i < 17; i++)); do
+		now="$(ticks "$UPID") $(stat -c %s "$TMP/ulogd.json")"
+		[ "$now" = "$last" ] && break
+		last=$now
+		sleep 0.6
+	done
 	t1=$(ticks "$UPID")
 	c1=$(counter)
 	kill -TERM "$UPID"
