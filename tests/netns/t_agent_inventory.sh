@@ -84,10 +84,11 @@ spec:
 EOF2
 mv "$D/pol/.web.yaml.swp" "$D/pol/web.yaml"
 check "policy edit: web -> db:5432 allowed within 5 s" eventually 5 probe web 10.99.0.3 5432
+# the reconciled line follows the programming the probe saw: wait for it too
 check "policy edit reprograms only db's namespace" \
-	log_has '.event.action=="reconciled" and .bulkhead.namespaces_touched==1 and .bulkhead.generation>'"$gen0"
+	eventually 2 log_has '.event.action=="reconciled" and .bulkhead.namespaces_touched==1 and .bulkhead.generation>'"$gen0"
 check "reconciled line carries the event-to-enforced latency" \
-	log_has '.event.action=="reconciled" and .bulkhead.event_to_enforced_ms>0'
+	eventually 2 log_has '.event.action=="reconciled" and .bulkhead.event_to_enforced_ms>0'
 
 # Invalid policy edit: reported with file:line:col, old rules stay.
 gen1=$("$BULKHEAD" status --json --control "$CTL" | jq .generation)
