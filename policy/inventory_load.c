@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Loading the inventory file (see DESIGN.md, "inventory file"): namespaces
+ * Loading the inventory file (format: README.md, "The inventory"): namespaces
  * with labels and workloads with labels, network namespace, addresses and
  * named ports, decoded as strictly as policies, then cross-checked:
  * namespace/name unique, an address belongs to one workload, a network
