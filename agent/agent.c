@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "source/docker.h"
 #include "log/logrx.h"
 #include "netlink/netns.h"
+#include "policy/diag.h"
 
 /* Namespaces that failed are retried this often until they succeed. */
 #define RETRY_MS 1000
@@ -21,6 +23,24 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 static void retry_cb(uv_timer_t *t);
 
 /* ---- errors and lifecycle lines ------------------------------------------------ */
+
+/* One line on stderr, escaped as a whole: it quotes input (policy/diag.h). */
+static void __attribute__((format(printf, 1, 2))) agent_err(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	fputs("bulkhead agent: ", stderr);
+	bh_diag_fputs(s, stderr);
+	fputc('\n', stderr);
+	free(s);
+}
 
 static void set_last_error(struct bh_agent *a, const char *msg)
 {
@@ -40,7 +60,7 @@ static void report_diag(struct bh_agent *a, const char *action, const struct bh_
 
 		if (n < 0)
 			continue;
-		fprintf(stderr, "bulkhead agent: %s: error: %s\n", action, msg);
+		agent_err("%s: error: %s", action, msg);
 		bh_out_lifecycle(&a->out, action, "failure",
 				 json_pack("{s:s?, s:i, s:i, s:s, s:s}", "file", l->file, "line",
 					   (int)l->line, "column", (int)l->col, "error", d->v[i].msg,
@@ -137,8 +157,7 @@ static void rec_cb(void *arg, const struct bh_rec_wl *w, int err, bool removed)
 		return;	/* the namespace left with its workload */
 	if (!removed && w->repeated)
 		return;	/* reported when it first happened; status shows it */
-	fprintf(stderr, "bulkhead agent: %s (%s): %s\n", key, w->netns,
-		w->last_error ? w->last_error : strerror(-err));
+	agent_err("%s (%s): %s", key, w->netns, w->last_error ? w->last_error : strerror(-err));
 	bh_out_lifecycle(&a->out, removed ? "remove-failed" : "program-failed", "failure",
 			 json_pack("{s:s, s:s, s:s?, s:s?}", "workload", key, "netns", w->netns,
 				   "error", w->last_error, "errno", strerror(-err)),

@@ -9,8 +9,23 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "agent/control.h"
+#include "policy/diag.h"
 
 #define STATUS_TIMEOUT_MS 5000
+
+/*
+ * Every string of the answer may carry input text (names, labels, errors
+ * quoting YAML keys): escaped for the terminal, cut to the buffer.
+ */
+static const char *safe(char *buf, size_t len, json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (!s)
+		return "-";
+	bh_diag_escape(buf, len, s);
+	return buf;
+}
 
 static void print_ips(json_t *ips, char *buf, size_t len)
 {
@@ -19,7 +34,9 @@ static void print_ips(json_t *ips, char *buf, size_t len)
 
 	buf[0] = 0;
 	json_array_foreach(ips, i, v) {
-		int n = snprintf(buf + off, len - off, "%s%s", i ? "," : "", json_string_value(v) ?: "");
+		char ip[64];
+		int n = snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+				 json_string_value(v) ? safe(ip, sizeof(ip), v) : "");
 
 		if (n < 0 || (size_t)n >= len - off)
 			break;
@@ -44,10 +61,13 @@ static void print_counters(json_t *o, const char *title)
 	}
 	printf("%s:", title);
 	json_object_foreach(o, k, v) {
+		char key[64];
+
+		bh_diag_escape(key, sizeof(key), k);
 		if (json_is_integer(v))
-			printf("%s %s=%lld", first ? "" : ",", k, (long long)json_integer_value(v));
+			printf("%s %s=%lld", first ? "" : ",", key, (long long)json_integer_value(v));
 		else if (json_is_real(v))
-			printf("%s %s=%.1f", first ? "" : ",", k, json_real_value(v));
+			printf("%s %s=%.1f", first ? "" : ",", key, json_real_value(v));
 		first = false;
 	}
 	printf("\n");
@@ -62,12 +82,15 @@ static void print_table(json_t *st)
 	       (long long)json_integer_value(json_object_get(st, "generation")),
 	       json_is_true(json_object_get(st, "ready")) ? "ready" : "not ready",
 	       json_array_size(wls));
-	if (json_is_string(json_object_get(st, "last_error")))
-		printf("last error: %s\n", json_string_value(json_object_get(st, "last_error")));
+	if (json_is_string(json_object_get(st, "last_error"))) {
+		fputs("last error: ", stdout);
+		bh_diag_fputs(json_string_value(json_object_get(st, "last_error")), stdout);
+		fputc('\n', stdout);
+	}
 	printf("%-16s %-20s %-5s %-9s %-24s %s\n", "NAMESPACE", "NAME", "GEN", "STATE", "IPS",
 	       "NETNS");
 	json_array_foreach(wls, i, w) {
-		char ips[256], gs[24] = "-";
+		char ips[256], gs[24] = "-", ns[128], name[128], state[32], netns[256];
 		const char *err = json_string_value(json_object_get(w, "last_error"));
 		json_t *gen = json_object_get(w, "generation");
 
@@ -75,13 +98,15 @@ static void print_table(json_t *st)
 		if (json_is_integer(gen))
 			snprintf(gs, sizeof(gs), "%lld", (long long)json_integer_value(gen));
 		printf("%-16s %-20s %-5s %-9s %-24s %s\n",
-		       json_string_value(json_object_get(w, "namespace")) ?: "-",
-		       json_string_value(json_object_get(w, "name")) ?: "-",
-		       gs,
-		       json_string_value(json_object_get(w, "state")) ?: "-", ips,
-		       json_string_value(json_object_get(w, "netns")) ?: "-");
-		if (err)
-			printf("    error: %s\n", err);
+		       safe(ns, sizeof(ns), json_object_get(w, "namespace")),
+		       safe(name, sizeof(name), json_object_get(w, "name")), gs,
+		       safe(state, sizeof(state), json_object_get(w, "state")), ips,
+		       safe(netns, sizeof(netns), json_object_get(w, "netns")));
+		if (err) {
+			fputs("    error: ", stdout);
+			bh_diag_fputs(err, stdout);
+			fputc('\n', stdout);
+		}
 	}
 	print_counters(json_object_get(st, "counters"), "counters");
 	print_counters(json_object_get(st, "latency_ms"), "event to enforced (ms)");
@@ -114,7 +139,9 @@ int bh_cmd_status(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	r = bh_control_request(a.control, "{\"cmd\":\"status\"}\n", &resp, STATUS_TIMEOUT_MS);
 	if (r < 0) {
-		fprintf(stderr, "bulkhead status: %s: %s\n", a.control, strerror(-r));
+		fputs("bulkhead status: ", stderr);
+		bh_diag_fputs(a.control, stderr);
+		fprintf(stderr, ": %s\n", strerror(-r));
 		return BH_EXIT_CANNOT;
 	}
 	if (a.json) {
@@ -130,7 +157,9 @@ int bh_cmd_status(int argc, char **argv)
 		return BH_EXIT_CANNOT;
 	}
 	if (json_is_string(json_object_get(st, "error"))) {
-		fprintf(stderr, "bulkhead status: %s\n", json_string_value(json_object_get(st, "error")));
+		fputs("bulkhead status: ", stderr);
+		bh_diag_fputs(json_string_value(json_object_get(st, "error")), stderr);
+		fputc('\n', stderr);
 		json_decref(st);
 		return BH_EXIT_CANNOT;
 	}
