@@ -3,10 +3,30 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "netlink/netns.h"
+#include "policy/diag.h"
+
+/*
+ * The thread is still inside the namespace at path and cannot leave it.
+ * Carrying on would program, listen and resolve in a container's namespace
+ * while believing it is the host's: the worst outcome there is, so this is
+ * the one place where netlink/ prints and the process aborts (see netns.h).
+ */
+static void __attribute__((noreturn)) stuck_in(const char *path, int err)
+{
+	char p[512];
+
+	bh_diag_escape(p, sizeof(p), path);
+	fprintf(stderr, "bulkhead: fatal: cannot return to the original network namespace after "
+			"entering %s: %s; aborting rather than carry on inside it\n", p, strerror(err));
+	abort();
+}
 
 int bh_netns_run(const char *path, int (*fn)(void *arg), void *arg)
 {
@@ -31,7 +51,7 @@ int bh_netns_run(const char *path, int (*fn)(void *arg), void *arg)
 	}
 	ret = fn(arg);
 	if (setns(self, CLONE_NEWNET) < 0)
-		ret = -ENOTRECOVERABLE;
+		stuck_in(path, errno);
 close_target:
 	close(target);
 close_self:

@@ -20,14 +20,24 @@ struct bh_inventory;
  * Run fn(arg) inside the network namespace at path (NULL or "" runs it
  * in the current namespace). Returns fn's return value, or a negative
  * errno when the namespace cannot be opened or entered (fn is then not
- * called). Returns -ENOTRECOVERABLE if the thread could not go back to
- * its original namespace: the caller must stop using this thread.
+ * called; no descriptor is left open).
+ *
+ * Once fn has run, the thread always goes back to its original namespace
+ * or the process ends: when that setns() fails (a file descriptor or
+ * capability taken away inside fn, a kernel refusal), a line naming the
+ * namespace and the reason goes to stderr and the process abort()s. This
+ * is the only abort on a kernel answer in bulkhead and deliberate: a
+ * thread left in a container's namespace would program, listen and read
+ * addresses there while believing it is on the host, and whatever fn
+ * opened (a socket returned to the caller) would be lost with it. A
+ * supervisor restarts the agent, which adopts the tables in force.
  */
 int bh_netns_run(const char *path, int (*fn)(void *arg), void *arg);
 
 /*
  * socket(domain, type, protocol) created inside the namespace at path.
- * Returns the file descriptor (the caller closes it) or a negative errno.
+ * Returns the file descriptor (the caller closes it) or a negative errno;
+ * on error no descriptor stays open.
  */
 int bh_netns_socket(const char *path, int domain, int type, int protocol);
 
