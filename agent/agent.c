@@ -274,8 +274,11 @@ static void resync_cb(uv_timer_t *t)
 	struct bh_agent *a = t->data;
 	bool changed = bh_netns_resolve_ips(a->st.file_inv, NULL) != 0;
 
-	if (!a->stopping)
-		agent_reconcile(a, changed, BH_REC_VERIFY);
+	if (a->stopping)
+		return;
+	if (a->watch_on)
+		bh_watch_check(&a->watch);	/* inputs changed behind inotify's back: reloaded */
+	agent_reconcile(a, changed, BH_REC_VERIFY);
 }
 
 static void note_event(struct bh_agent *a, uint64_t ns)

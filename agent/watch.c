@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -60,6 +63,87 @@ static int split_path(const char *path, bool want_dir, char **dir, char **name)
 	return 0;
 }
 
+/* ---- fingerprints of the inputs ---------------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* One file: its name, identity, size and modification time; a fixed value when missing. */
+static uint64_t stamp_file(int dirfd, const char *dir, const char *name)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ULL, name, strlen(name) + 1);
+	struct stat st;
+	int r;
+
+	if (dirfd >= 0) {
+		r = fstatat(dirfd, name, &st, 0);
+	} else {
+		char *p;
+
+		if (asprintf(&p, "%s/%s", dir, name) < 0)
+			return 0;	/* no memory: "changed" on the next check, harmless */
+		r = stat(p, &st);
+		free(p);
+	}
+	if (r)
+		return fnv(h, "-", 1);
+	h = fnv(h, &st.st_dev, sizeof(st.st_dev));
+	h = fnv(h, &st.st_ino, sizeof(st.st_ino));
+	h = fnv(h, &st.st_size, sizeof(st.st_size));
+	h = fnv(h, &st.st_mtim.tv_sec, sizeof(st.st_mtim.tv_sec));
+	return fnv(h, &st.st_mtim.tv_nsec, sizeof(st.st_mtim.tv_nsec));
+}
+
+/* Every policy file of the directory, in any readdir() order (a sum of per-file hashes). */
+static uint64_t stamp_dir(const char *dir)
+{
+	uint64_t sum = 0, n = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 1;
+	while ((de = readdir(d))) {
+		if (!is_policy_name(de->d_name))
+			continue;
+		sum += stamp_file(dirfd(d), dir, de->d_name);
+		n++;
+	}
+	closedir(d);
+	return fnv(sum, &n, sizeof(n));
+}
+
+static uint64_t stamp_of(const struct bh_watch *w, unsigned int what)
+{
+	if (what == BH_WATCH_POLICIES)
+		return w->pol_name ? stamp_file(-1, w->pol_dir, w->pol_name) : stamp_dir(w->pol_dir);
+	return stamp_file(-1, w->inv_dir, w->inv_name);
+}
+
+/* The inputs this watch has. */
+static unsigned int watched(const struct bh_watch *w)
+{
+	return (w->pol_dir ? BH_WATCH_POLICIES : 0) | (w->inv_name ? BH_WATCH_INVENTORY : 0);
+}
+
+/* Remember what the inputs in what look like now: the callback is about to load them. */
+static void stamp(struct bh_watch *w, unsigned int what)
+{
+	what &= watched(w);
+	if (what & BH_WATCH_POLICIES)
+		w->stamp_pol = stamp_of(w, BH_WATCH_POLICIES);
+	if (what & BH_WATCH_INVENTORY)
+		w->stamp_inv = stamp_of(w, BH_WATCH_INVENTORY);
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
 static void timer_cb(uv_timer_t *t)
 {
 	struct bh_watch *w = t->data;
@@ -67,8 +151,10 @@ static void timer_cb(uv_timer_t *t)
 
 	w->pending = 0;
 	bh_watch_rearm(w);	/* a replaced directory is watched again */
-	if (what && !w->closing)
+	if (what && !w->closing) {
+		stamp(w, what);
 		w->cb(w, what, w->first_ns);
+	}
 }
 
 static void note(struct bh_watch *w, unsigned int what)
@@ -85,6 +171,12 @@ static void handle_event(struct bh_watch *w, const struct inotify_event *ev)
 	unsigned int what = 0;
 
 	w->events++;
+	if (ev->mask & IN_Q_OVERFLOW) {
+		/* Events were dropped (wd is -1, len 0): any input may have changed. */
+		w->overflows++;
+		note(w, watched(w));
+		return;
+	}
 	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
 		/* The directory itself went away or moved: re-arm on the next change. */
 		if (ev->wd == w->wd_pol)
@@ -156,6 +248,21 @@ int bh_watch_rearm(struct bh_watch *w)
 	return r;
 }
 
+unsigned int bh_watch_check(struct bh_watch *w)
+{
+	unsigned int what = 0;
+
+	if (w->closing)
+		return 0;
+	if ((watched(w) & BH_WATCH_POLICIES) && stamp_of(w, BH_WATCH_POLICIES) != w->stamp_pol)
+		what |= BH_WATCH_POLICIES;
+	if ((watched(w) & BH_WATCH_INVENTORY) && stamp_of(w, BH_WATCH_INVENTORY) != w->stamp_inv)
+		what |= BH_WATCH_INVENTORY;
+	if (what)
+		note(w, what);
+	return what;
+}
+
 static void free_paths(struct bh_watch *w)
 {
 	free(w->pol_dir);
@@ -188,6 +295,8 @@ int bh_watch_start(uv_loop_t *loop, struct bh_watch *w, const char *policies,
 	r = bh_watch_rearm(w);
 	if (r < 0)
 		goto fail_fd;
+	/* The owner loaded its inputs just before: this is what it has. */
+	stamp(w, watched(w));
 	r = uv_timer_init(loop, &w->timer);
 	if (r < 0)
 		goto fail_fd;

@@ -8,6 +8,15 @@
  * and events are filtered by name, so editors' atomic renames (write a
  * temporary, rename over) and delete-and-recreate are seen like in-place
  * writes. Temporary names (.swp, ~, .#x) never trigger anything.
+ *
+ * inotify can lose events: when its queue overflows (a burst larger than
+ * fs.inotify.max_queued_events while the loop is busy) the kernel drops
+ * them and queues one IN_Q_OVERFLOW. The watch then reports every input
+ * as changed, so the agent reloads all of them. bh_watch_check() is the
+ * second net, for changes inotify never reports (a policy file written
+ * through a hard link elsewhere, a network file system): it compares each
+ * input's identity, size and mtime with those seen when the callback last
+ * reported it.
  */
 
 #include <stdint.h>
@@ -45,6 +54,9 @@ struct bh_watch {
 	bh_watch_close_cb close_cb;
 	int closing;
 	uint64_t events;	/* inotify events that passed the name filter */
+	uint64_t overflows;	/* IN_Q_OVERFLOW seen: every input was reloaded */
+	uint64_t stamp_pol;	/* fingerprints of the inputs when last reported */
+	uint64_t stamp_inv;
 };
 
 /*
@@ -54,6 +66,16 @@ struct bh_watch {
  */
 int bh_watch_start(uv_loop_t *loop, struct bh_watch *w, const char *policies,
 		   const char *inventory, unsigned int debounce_ms, bh_watch_cb cb);
+
+/*
+ * Compare the inputs with their fingerprints (inode, size and mtime of the
+ * inventory file, of a single policy file, or of every *.yaml / *.yml file
+ * in the policy directory) taken when the callback last reported them, or
+ * at start. Inputs that differ are reported through the callback as if
+ * inotify had seen them (after the debounce). Returns the BH_WATCH_* mask
+ * found changed. Costs a stat() per policy file: meant for a periodic resync.
+ */
+unsigned int bh_watch_check(struct bh_watch *w);
 
 /* Re-arm the directory watches (after a directory was replaced). 0 or -errno. */
 int bh_watch_rearm(struct bh_watch *w);
