@@ -533,10 +533,11 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	}
 	if (a->cfg->control && a->cfg->control[0]) {
 		a->ctl.data = a;
+		a->ctl.allow_uid = a->cfg->control_allow_uid;
 		r = bh_control_start(a->loop, &a->ctl, a->cfg->control, bh_agent_control_handler);
 		if (r < 0) {
 			fprintf(err, "bulkhead agent: control socket %s: %s\n", a->cfg->control,
-				strerror(-r));
+				a->ctl.why[0] ? a->ctl.why : strerror(-r));
 			return r;
 		}
 		a->ctl_on = true;

@@ -42,6 +42,7 @@ enum bh_opt_id {
 	BH_O_DOCKER,
 	BH_O_LOG,
 	BH_O_CONTROL,
+	BH_O_CONTROL_ALLOW_UID,
 	BH_O_JSON,
 	BH_O_LOG_GROUP,
 	BH_O_LOG_RATE,
@@ -85,6 +86,7 @@ struct bh_agent_config {
 	char **logs;		/* sink specs (log/sink.h), "-" = stdout */
 	size_t n_logs;
 	char *control;		/* control socket path */
+	uint32_t control_allow_uid;	/* a uid besides root allowed on it, 0 = none */
 	char *hostname;		/* host.hostname in log lines; NULL: gethostname() */
 	uint32_t log_group;	/* NFLOG group */
 	uint32_t log_rate;	/* log messages per second per workload and direction */
