@@ -68,7 +68,7 @@ chmod 0711 "$D"
 chmod 0666 "$CTL"
 out=$(as_nobody "$BULKHEAD" status --control "$CTL" 2>&1)
 rc=$?
-check_eq "a non-root client is refused (exit 1)" 1 "$rc"
+check_eq "a non-root client is refused (exit 2: no answer)" 2 "$rc"
 check "... with the reason" grep -q "permission denied: uid $NOBODY may not use the control socket" <<<"$out"
 out=$(as_nobody "$BULKHEAD" reload --control "$CTL" 2>&1)
 check_not "a non-root client cannot reload" test $? = 0
