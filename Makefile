@@ -32,8 +32,8 @@ else
 BUILD ?= build/rel
 endif
 
-# Layers, each using only those below it: cmd -> agent -> source, log -> netlink -> policy
-LAYERS := policy netlink log source agent cmd
+# Layers, each using only those below it: cmd -> agent -> source, log -> netlink -> policy -> lib
+LAYERS := lib policy netlink log source agent cmd
 LIB_SRC := $(sort $(filter-out cmd/main.c,$(wildcard $(LAYERS:%=%/*.c))))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/cmd/main.o

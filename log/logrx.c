@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "log/dedup.h"
 #include "log/event.h"
 #include "log/jsonw.h"
@@ -183,15 +184,8 @@ static int reader_open(struct bh_logrx *x, const char *ns, const char *name, con
 	r->keep = true;
 	if (!r->ns || !r->name || !r->netns)
 		goto fail_r;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 32;
-		struct reader **v = realloc(x->v, cap * sizeof(*v));
-
-		if (!v)
-			goto fail_r;
-		x->v = v;
-		x->cap = cap;
-	}
+	if (bh_array_reserve(x->v, x->cap, x->n + 1, 32))
+		goto fail_r;
 	rc = uv_poll_init(x->loop, &r->poll, bh_nflog_fd(r->nl));
 	if (rc < 0)
 		goto fail_r;
@@ -228,23 +222,24 @@ static int reader_sort_cmp(const void *a, const void *b)
 	return reader_cmp(*(struct reader *const *)a, y->ns, y->name);
 }
 
+struct reader_key {
+	const char *ns, *name;
+};
+
+static int reader_key_cmp(const void *key, const void *elem)
+{
+	const struct reader_key *k = key;
+
+	return -reader_cmp(*(struct reader *const *)elem, k->ns, k->name);
+}
+
 /* The reader of ns/name among the first n (sorted), or NULL. */
 static struct reader *reader_find(struct bh_logrx *x, size_t n, const char *ns, const char *name)
 {
-	size_t lo = 0, hi = n;
+	const struct reader_key k = { ns, name };
+	struct reader **hit = bh_sorted_find(&k, x->v, n, sizeof(*x->v), reader_key_cmp);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = reader_cmp(x->v[mid], ns, name);
-
-		if (!c)
-			return x->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return hit ? *hit : NULL;
 }
 
 void bh_logrx_sync_begin(struct bh_logrx *x)

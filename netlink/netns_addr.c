@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
+#include "lib/array.h"
 #include "policy/model.h"
 #include "netlink/netns.h"
 
@@ -54,16 +55,9 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	ad.family = ifa->ifa_family;
 	memcpy(ad.a, mnl_attr_get_payload(a), alen);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct bh_addr *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v) {
-			l->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		l->v = v;
-		l->cap = cap;
+	if (bh_array_reserve(l->v, l->cap, l->n + 1, 8)) {
+		l->err = -ENOMEM;
+		return MNL_CB_ERROR;
 	}
 	l->v[l->n++] = ad;
 	return MNL_CB_OK;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "policy/model.h"
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
@@ -125,70 +126,43 @@ static int ip_cmp(const void *a, const void *b)
 	return x->wl < y->wl ? -1 : x->wl > y->wl;
 }
 
+static int ip_key_cmp(const void *key, const void *elem)
+{
+	return bh_addr_cmp(key, &((const struct bh_inv_ip *)elem)->addr);
+}
+
+static int ns_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct bh_namespace *)elem)->name);
+}
+
 const struct bh_namespace *bh_inventory_ns(const struct bh_inventory *inv, const char *name)
 {
-	size_t lo = 0, hi;
-
 	if (!inv)
 		return NULL;
-	hi = inv->n_ns;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(inv->ns[mid].name, name);
-
-		if (!c)
-			return &inv->ns[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bh_sorted_find(name, inv->ns, inv->n_ns, sizeof(*inv->ns), ns_key_cmp);
 }
 
 const struct bh_workload *bh_inventory_find(const struct bh_inventory *inv,
 					    const char *ns, const char *name)
 {
-	size_t lo = 0, hi;
+	const struct bh_workload key = { .namespace = (char *)ns, .name = (char *)name };
 
 	if (!inv)
 		return NULL;
-	hi = inv->n_wl;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct bh_workload *w = &inv->wl[mid];
-		int c = wl_key_cmp(w->namespace, w->name, ns, name);
-
-		if (!c)
-			return w;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bh_sorted_find(&key, inv->wl, inv->n_wl, sizeof(*inv->wl), wl_cmp);
 }
 
 const struct bh_workload *bh_inventory_find_ip(const struct bh_inventory *inv,
 					       const struct bh_addr *a)
 {
-	size_t lo = 0, hi;
+	const struct bh_inv_ip *hit;
 
 	if (!inv)
 		return NULL;
-	hi = inv->n_by_ip;
-	/* lower bound: with duplicate addresses the first workload wins */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (bh_addr_cmp(&inv->by_ip[mid].addr, a) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < inv->n_by_ip && !bh_addr_cmp(&inv->by_ip[lo].addr, a))
-		return &inv->wl[inv->by_ip[lo].wl];
-	return NULL;
+	/* the first equal entry: with duplicate addresses the first workload wins */
+	hit = bh_sorted_find(a, inv->by_ip, inv->n_by_ip, sizeof(*inv->by_ip), ip_key_cmp);
+	return hit ? &inv->wl[hit->wl] : NULL;
 }
 
 /* Appends namespace `name` with no labels yet. */
@@ -196,15 +170,8 @@ static int ns_append(struct bh_inventory *inv, const char *name, size_t *cap)
 {
 	struct bh_namespace *ns;
 
-	if (inv->n_ns == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-
-		ns = realloc(inv->ns, ncap * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		inv->ns = ns;
-		*cap = ncap;
-	}
+	if (bh_array_reserve(inv->ns, *cap, inv->n_ns + 1, 8))
+		return -ENOMEM;
 	ns = &inv->ns[inv->n_ns];
 	memset(ns, 0, sizeof(*ns));
 	ns->name = strdup(name);

@@ -13,25 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "policy/model.h"
 
 /* Index of key in l, or the insertion point encoded as -(pos + 1). */
+static int label_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct bh_label *)elem)->key);
+}
+
 static long labels_find(const struct bh_labels *l, const char *key)
 {
-	size_t lo = 0, hi = l->n;
+	size_t i = bh_sorted_lower(key, l->v, l->n, sizeof(*l->v), label_key_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(l->v[mid].key, key);
-
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -(long)lo - 1;
+	return i < l->n && !strcmp(l->v[i].key, key) ? (long)i : -(long)i - 1;
 }
 
 const char *bh_labels_get(const struct bh_labels *l, const char *key)

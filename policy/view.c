@@ -7,31 +7,35 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/array.h"
 #include "policy/compile_int.h"
 
-static int cmp_key(uint8_t proto, bh_u128 a, const struct bh_elem *e, int fam)
-{
-	bh_u128 lo = bh__addr_to_u128(e->lo, fam);
+struct elem_key {
+	uint8_t proto;
+	int fam;
+	bh_u128 a;
+};
 
-	if (proto != e->proto)
-		return proto < e->proto ? -1 : 1;
-	return a < lo ? -1 : a > lo;
+/* Orders (proto, address) against an element's (proto, start). */
+static int elem_key_cmp(const void *key, const void *elem)
+{
+	const struct elem_key *k = key;
+	const struct bh_elem *e = elem;
+	bh_u128 lo;
+
+	if (k->proto != e->proto)
+		return k->proto < e->proto ? -1 : 1;
+	lo = bh__addr_to_u128(e->lo, k->fam);
+	return k->a < lo ? -1 : k->a > lo;
 }
 
 static bool elems_find(const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a,
 		       uint16_t port, uint32_t *rule)
 {
-	size_t lo = 0, hi = es->n;
+	const struct elem_key k = { .proto = proto, .fam = fam, .a = a };
+	/* the first element whose (proto, start) is after (proto, a) */
+	size_t lo = bh_sorted_upper(&k, es->v, es->n, sizeof(*es->v), elem_key_cmp);
 
-	/* upper bound: first element whose (proto, lo) is greater than (proto, a) */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (cmp_key(proto, a, &es->v[mid], fam) >= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/* all pieces of the one segment that may hold a sit right before it */
 	for (size_t i = lo; i-- > 0;) {
 		const struct bh_elem *e = &es->v[i];

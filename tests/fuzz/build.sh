@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every tests/fuzz/fuzz_*.c as a libFuzzer binary in build/fuzz/
-# (clang, -fsanitize=fuzzer,address,undefined) linked with the policy/*.c
+# (clang, -fsanitize=fuzzer,address,undefined) linked with the lib/*.c and policy/*.c
 # sources. A harness that needs more sources names them in a line
 #   // fuzz-sources: netlink/foo.c agent/bar.c
 #   build.sh             build only
@@ -23,7 +23,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	extra=$(sed -n 's|^// fuzz-sources: *||p' "$src" | tr '\n' ' ')
 	echo "  FUZZ    $OUT/$name"
 	# shellcheck disable=SC2086
-	$CC $CFLAGS -o "$OUT/$name" "$src" policy/*.c $extra $LIBS
+	$CC $CFLAGS -o "$OUT/$name" "$src" lib/*.c policy/*.c $extra $LIBS
 	built+=("$name")
 done
 

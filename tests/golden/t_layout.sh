@@ -4,7 +4,7 @@
 #   - no two .c files call each other's exported functions, nor round a longer
 #     loop (each file can be read and tested with only the files below it);
 #   - calls between folders point down the layers:
-#       policy < netlink < log, source < agent < cmd
+#       lib < policy < netlink < log, source < agent < cmd
 #     and log/ and source/ never call each other;
 #   - #include "folder/x.h" points down the same layers (nothing includes cmd/
 #     from outside it, log/ and source/ never include each other's headers);
@@ -13,7 +13,7 @@
 # (build/san under make check), else build/rel.
 . "$(dirname "$0")/../lib.sh"
 cd "$BH_ROOT" || exit 2
-LAYERS="policy netlink log source agent cmd"
+LAYERS="lib policy netlink log source agent cmd"
 tmp=$(mktemp -d /tmp/bh-layout.XXXXXX)
 on_exit rm -rf "$tmp"
 
@@ -28,7 +28,7 @@ fi
 # rank FOLDER: position in the layers; log and source share one
 rank() {
 	case $1 in
-	policy) echo 0 ;; netlink) echo 1 ;; log|source) echo 2 ;; agent) echo 3 ;; cmd) echo 4 ;;
+	lib) echo 0 ;; policy) echo 1 ;; netlink) echo 2 ;; log|source) echo 3 ;; agent) echo 4 ;; cmd) echo 5 ;;
 	*) echo -1 ;;
 	esac
 }
