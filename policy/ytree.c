@@ -6,7 +6,9 @@
  * and attached to their parent when they end, so hostile input can neither
  * recurse us off the stack nor leave half-linked nodes behind. A mapping key
  * seen twice is reported at the second occurrence and that pair is dropped,
- * so the decoder never sees duplicates.
+ * so the decoder never sees duplicates. Duplicates are found when the
+ * mapping ends, by sorting its keys: O(n log n) for n keys, where comparing
+ * each new key with every earlier one made a large mapping quadratic.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,7 +25,6 @@
 struct frame {
 	struct bh_ynode *node;
 	struct bh_ynode *key;	/* mapping: key waiting for its value */
-	bool drop;		/* mapping: key was a duplicate, discard the pair */
 	size_t cap;
 };
 
@@ -114,10 +115,69 @@ static bool grow(void **v, size_t *cap, size_t n, size_t elem)
 	return true;
 }
 
-static bool same_key(const struct bh_ynode *a, const struct bh_ynode *b)
+/* Orders pair indices by key text, then by position: the first of equal keys comes first. */
+static int key_cmp(const void *a, const void *b, void *arg)
 {
-	return a->kind == BH_Y_SCALAR && b->kind == BH_Y_SCALAR && a->len == b->len &&
-	       !memcmp(a->str, b->str, a->len);
+	const struct bh_ypair *pairs = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const struct bh_ynode *kx = pairs[x].key, *ky = pairs[y].key;
+	int c;
+
+	if (kx->len != ky->len)
+		return kx->len < ky->len ? -1 : 1;
+	c = memcmp(kx->str, ky->str, kx->len);
+	if (c)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Reports every scalar key of mapping m that repeats an earlier one (at the
+ * repeat, naming the first) and drops those pairs. 0 or -ENOMEM.
+ */
+static int drop_duplicate_keys(struct builder *b, struct bh_ynode *m)
+{
+	size_t *idx, n = 0, w = 0;
+	bool *drop;
+
+	if (m->n < 2)
+		return 0;
+	idx = malloc(m->n * sizeof(*idx));
+	drop = calloc(m->n, sizeof(*drop));
+	if (!idx || !drop) {
+		free(idx);
+		free(drop);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		if (m->pairs[i].key->kind == BH_Y_SCALAR)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), key_cmp, m->pairs);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		const struct bh_ynode *k = m->pairs[idx[first]].key, *dup = m->pairs[idx[i]].key;
+		char msg[160];
+
+		if (dup->len != k->len || memcmp(dup->str, k->str, k->len)) {
+			first = i;
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "duplicate key \"%.80s\" (first defined at line %u, column %u)",
+			 dup->str, k->line, k->col);
+		problem(b, &(yaml_mark_t){ 0, dup->line - 1, dup->col - 1 }, msg);
+		drop[idx[i]] = true;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		if (drop[i]) {
+			node_free(m->pairs[i].key);
+			node_free(m->pairs[i].value);
+		} else {
+			m->pairs[w++] = m->pairs[i];
+		}
+	}
+	m->n = w;
+	free(idx);
+	free(drop);
+	return 0;
 }
 
 /* Attach a finished node to the innermost open container, or make it a document root. */
@@ -142,36 +202,17 @@ static int attach(struct builder *b, struct bh_ynode *n)
 	}
 	if (!f->key) {
 		f->key = n;
-		f->drop = false;
-		for (size_t i = 0; i < p->n; i++) {
-			const struct bh_ynode *k = p->pairs[i].key;
-			char msg[160];
-
-			if (!same_key(k, n))
-				continue;
-			snprintf(msg, sizeof(msg), "duplicate key \"%.80s\" (first defined at line %u, column %u)",
-				 n->str, k->line, k->col);
-			problem(b, &(yaml_mark_t){ 0, n->line - 1, n->col - 1 }, msg);
-			f->drop = true;
-			break;
-		}
 		return 0;
 	}
-	if (f->drop) {
+	if (!grow((void **)&p->pairs, &f->cap, p->n, sizeof(*p->pairs))) {
 		node_free(f->key);
-		node_free(n);
-	} else {
-		if (!grow((void **)&p->pairs, &f->cap, p->n, sizeof(*p->pairs))) {
-			node_free(f->key);
-			f->key = NULL;
-			goto oom;
-		}
-		p->pairs[p->n].key = f->key;
-		p->pairs[p->n].value = n;
-		p->n++;
+		f->key = NULL;
+		goto oom;
 	}
+	p->pairs[p->n].key = f->key;
+	p->pairs[p->n].value = n;
+	p->n++;
 	f->key = NULL;
-	f->drop = false;
 	return 0;
 oom:
 	node_free(n);
@@ -231,6 +272,10 @@ static int on_end(struct builder *b)
 
 	/* a mapping always ends after a value, so f.key is NULL here */
 	node_free(f.key);
+	if (f.node->kind == BH_Y_MAP && drop_duplicate_keys(b, f.node)) {
+		node_free(f.node);
+		return -ENOMEM;
+	}
 	return attach(b, f.node);
 }
 
