@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "policy/diag.h"
+#include "policy/k8s_names.h"
 #include "policy/model.h"
 #include "policy/ytree.h"
 
@@ -69,7 +70,7 @@ const char *bh__dstr(struct bh_dctx *c, const struct bh_ynode *v);
 /* Copy of the string value into *out (NULL after a recorded error). 0 or -ENOMEM. */
 int bh__dstrdup(struct bh_dctx *c, const struct bh_ynode *v, char **out);
 /*
- * A name checked by `check` (one of the *_err functions below); replaces
+ * A name checked by `check` (one of the *_err functions of k8s_names.h); replaces
  * *out with a copy when valid, records "invalid WHAT "x": why" otherwise.
  * 0 or -ENOMEM.
  */
@@ -81,13 +82,6 @@ bool bh__dint(struct bh_dctx *c, const struct bh_ynode *v, long long min, long l
 
 /* A map of label key -> value with Kubernetes syntax checks; adds to *out. 0 or -ENOMEM. */
 int bh__decode_labels(struct bh_dctx *c, const struct bh_ynode *v, struct bh_labels *out);
-
-/* Kubernetes name syntax. Each returns NULL when valid, else why not (static text). */
-const char *bh__dns_label_err(const char *s);		/* RFC 1123 label, <= 63 */
-const char *bh__dns_subdomain_err(const char *s);	/* RFC 1123 subdomain, <= 253 */
-const char *bh__qualified_name_err(const char *s);	/* label / annotation key */
-const char *bh__label_value_err(const char *s);
-const char *bh__svc_name_err(const char *s);		/* IANA_SVC_NAME (named port) */
 
 /* Interns name into a growing files[] array; returns the stored copy or NULL on OOM. */
 const char *bh__intern_file(char ***files, size_t *n_files, const char *name);
