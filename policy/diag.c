@@ -21,10 +21,10 @@ void bh_diag_deinit(struct bh_diag *d)
 	memset(d, 0, sizeof(*d));
 }
 
-void bh_diag_add(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, ...)
+static void diag_vadd(struct bh_diag *d, enum bh_severity sev, const struct bh_loc *loc,
+		      const char *fmt, va_list ap)
 {
 	struct bh_diag_entry *e;
-	va_list ap;
 	char *msg;
 
 	if (d->n == d->cap) {
@@ -38,13 +38,10 @@ void bh_diag_add(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, .
 		d->v = v;
 		d->cap = cap;
 	}
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0) {
-		va_end(ap);
 		d->oom = 1;
 		return;
 	}
-	va_end(ap);
 	e = &d->v[d->n];
 	memset(&e->loc, 0, sizeof(e->loc));
 	if (loc) {
@@ -57,7 +54,28 @@ void bh_diag_add(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, .
 		}
 	}
 	e->msg = msg;
+	e->sev = sev;
 	d->n++;
+	if (sev == BH_SEV_WARNING)
+		d->warnings++;
+}
+
+void bh_diag_add(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(d, BH_SEV_ERROR, loc, fmt, ap);
+	va_end(ap);
+}
+
+void bh_diag_warn(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(d, BH_SEV_WARNING, loc, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- escaping ------------------------------------------------------------------ */
@@ -214,8 +232,11 @@ void bh_diag_fputs(const char *src, FILE *out)
 
 void bh_diag_print(const struct bh_diag *d, FILE *out)
 {
+	static const char *const sev_names[] = { [BH_SEV_ERROR] = "error", [BH_SEV_WARNING] = "warning" };
+
 	for (size_t i = 0; i < d->n; i++) {
 		const struct bh_loc *l = &d->v[i].loc;
+		const char *sev = sev_names[d->v[i].sev];
 
 		if (l->file) {
 			bh_diag_fputs(l->file, out);
@@ -223,7 +244,8 @@ void bh_diag_print(const struct bh_diag *d, FILE *out)
 				fprintf(out, ":%u:%u", l->line, l->col);
 			fputs(": ", out);
 		}
-		fputs("error: ", out);
+		fputs(sev, out);
+		fputs(": ", out);
 		bh_diag_fputs(d->v[i].msg, out);
 		fputc('\n', out);
 	}

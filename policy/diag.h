@@ -18,14 +18,21 @@ struct bh_loc {
 	unsigned int col;	/* 1-based; 0 when unknown */
 };
 
+enum bh_severity {
+	BH_SEV_ERROR = 0,	/* the input is invalid */
+	BH_SEV_WARNING,		/* valid, but probably not what was meant */
+};
+
 struct bh_diag_entry {
 	struct bh_loc loc;
+	enum bh_severity sev;
 	char *msg;
 };
 
 struct bh_diag {
 	struct bh_diag_entry *v;
 	size_t n, cap;
+	size_t warnings;	/* how many of the n entries are warnings */
 	int oom;		/* an entry could not be recorded */
 };
 
@@ -38,10 +45,13 @@ void bh_diag_deinit(struct bh_diag *d);
  */
 void bh_diag_add(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same, recorded as a warning: printed and counted, never an error. */
+void bh_diag_warn(struct bh_diag *d, const struct bh_loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
- * Print every entry as "file:line:col: error: message\n" in the order
- * recorded. File names and messages (which quote YAML keys and values) are
+ * Print every entry as "file:line:col: error: message\n" (or "warning:")
+ * in the order recorded. File names and messages (which quote YAML keys and values) are
  * escaped with bh_diag_escape(): no input can move the cursor, clear a line
  * or recolour the terminal.
  */
@@ -77,6 +87,12 @@ char *bh_diag_escape_dup(const char *src);
 /* Write src escaped to out (no newline added). */
 void bh_diag_fputs(const char *src, FILE *out);
 
-static inline size_t bh_diag_count(const struct bh_diag *d) { return d->n + (d->oom ? 1 : 0); }
+/* Errors recorded (an unrecorded one, out of memory, counts too); warnings are not counted. */
+static inline size_t bh_diag_count(const struct bh_diag *d)
+{
+	return d->n - d->warnings + (d->oom ? 1 : 0);
+}
+
+static inline size_t bh_diag_warnings(const struct bh_diag *d) { return d->warnings; }
 
 #endif
