@@ -15,9 +15,12 @@
 
 void bh__dctx_init(struct bh_dctx *c, struct bh_diag *diag, const char *file)
 {
+	static const struct bh_limits defaults = BH_LIMITS_DEFAULT;
+
 	memset(c, 0, sizeof(*c));
 	c->diag = diag;
 	c->file = file;
+	c->lim = &defaults;
 }
 
 static size_t path_append(struct bh_dctx *c, const char *pre, const char *s, const char *post)
@@ -121,10 +124,16 @@ static const char *suggest(const char *key, const struct bh_field *fields, size_
 
 bool bh__expect_map(struct bh_dctx *c, const struct bh_ynode *v)
 {
-	if (v->kind == BH_Y_MAP)
-		return true;
-	bh__derr(c, v, "expected a mapping, got %s", bh_ynode_kind_name(v));
-	return false;
+	if (v->kind != BH_Y_MAP) {
+		bh__derr(c, v, "expected a mapping, got %s", bh_ynode_kind_name(v));
+		return false;
+	}
+	if (v->n > c->lim->keys_per_mapping) {
+		bh__derr(c, v, "%zu keys in one mapping, more than the limit of %u (--limit-keys-per-mapping)",
+			 v->n, c->lim->keys_per_mapping);
+		return false;
+	}
+	return true;
 }
 
 int bh__decode_map(struct bh_dctx *c, const struct bh_ynode *map, const struct bh_field *fields,
@@ -134,8 +143,12 @@ int bh__decode_map(struct bh_dctx *c, const struct bh_ynode *map, const struct b
 
 	if (n_fields > sizeof(seen) / sizeof(seen[0]))
 		return -EINVAL;
-	if (!bh__expect_map(c, map))
-		goto out;
+	if (!bh__expect_map(c, map)) {
+		/* not decoded: nothing counts as present */
+		for (size_t j = 0; seen_out && j < n_fields; j++)
+			seen_out[j] = false;
+		return 0;
+	}
 	for (size_t i = 0; i < map->n; i++) {
 		const struct bh_ynode *k = map->pairs[i].key, *v = map->pairs[i].value;
 		const struct bh_field *f = NULL;
@@ -184,15 +197,23 @@ int bh__decode_map(struct bh_dctx *c, const struct bh_ynode *map, const struct b
 			bh__path_pop(c, old);
 		}
 	}
-out:
 	if (seen_out) {
 		for (size_t j = 0; j < n_fields; j++) {
-			const struct bh_ynode *v = map->kind == BH_Y_MAP ? bh_ynode_get(map, fields[j].key) : NULL;
+			const struct bh_ynode *v = bh_ynode_get(map, fields[j].key);
 
 			seen_out[j] = v && !bh_ynode_is_null(v);
 		}
 	}
 	return 0;
+}
+
+bool bh__dlist_within(struct bh_dctx *c, const struct bh_ynode *v, uint32_t max, const char *what,
+		      const char *limit)
+{
+	if (v->kind != BH_Y_SEQ || v->n <= max)
+		return true;
+	bh__derr(c, v, "%zu %s, more than the limit of %u (--limit-%s)", v->n, what, max, limit);
+	return false;
 }
 
 int bh__decode_seq(struct bh_dctx *c, const struct bh_ynode *v, bh_item_fn fn, void *obj)

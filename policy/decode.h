@@ -16,6 +16,7 @@
 
 #include "policy/diag.h"
 #include "policy/k8s_names.h"
+#include "policy/limits.h"
 #include "policy/model.h"
 #include "policy/ytree.h"
 
@@ -25,6 +26,7 @@ struct bh_dctx {
 	char path[768];		/* YAML path of the node being decoded, e.g. spec.ingress[0] */
 	size_t plen;
 	size_t errors;		/* problems recorded through this context */
+	const struct bh_limits *lim;	/* borrowed; the defaults after bh__dctx_init */
 };
 
 typedef int (*bh_field_fn)(struct bh_dctx *c, const struct bh_ynode *v, void *obj);
@@ -63,8 +65,18 @@ typedef int (*bh_item_fn)(struct bh_dctx *c, const struct bh_ynode *item, size_t
 /* Calls fn for each item of a list (error when v is not a list). 0 or -ENOMEM. */
 int bh__decode_seq(struct bh_dctx *c, const struct bh_ynode *v, bh_item_fn fn, void *obj);
 
-/* True when v is a mapping (or records "expected a mapping, got ..."). */
+/*
+ * True when v is a mapping of at most lim->keys_per_mapping keys (or
+ * records "expected a mapping, got ..." or the limit, and the caller skips it).
+ */
 bool bh__expect_map(struct bh_dctx *c, const struct bh_ynode *v);
+/*
+ * False, after recording "N <what>, more than the limit of max
+ * (--limit-<limit>)", when v is a list of more than max items; the caller
+ * then skips it. True otherwise (a non-list is for the decoder to report).
+ */
+bool bh__dlist_within(struct bh_dctx *c, const struct bh_ynode *v, uint32_t max, const char *what,
+		      const char *limit);
 /* The string value of a scalar (records an error and returns NULL otherwise). Borrowed. */
 const char *bh__dstr(struct bh_dctx *c, const struct bh_ynode *v);
 /* Copy of the string value into *out (NULL after a recorded error). 0 or -ENOMEM. */

@@ -181,6 +181,19 @@ int bh_policy_set_load(const char *const *paths, size_t n_paths,
 int bh_policy_set_load_buf(const char *name, const char *buf, size_t len,
 			   struct bh_diag *diag, struct bh_policy_set **out);
 
+struct bh_limits;
+/*
+ * The two above check the default limits (policy/limits.h); these take
+ * them from lim (NULL: the defaults). Input over a limit is an error in
+ * diag naming where it is, like any other invalid input.
+ */
+int bh_policy_set_load_limited(const char *const *paths, size_t n_paths,
+			       const struct bh_limits *lim, struct bh_diag *diag,
+			       struct bh_policy_set **out);
+int bh_policy_set_load_buf_limited(const char *name, const char *buf, size_t len,
+				   const struct bh_limits *lim, struct bh_diag *diag,
+				   struct bh_policy_set **out);
+
 /* ---- inventory ----------------------------------------------------------------- */
 
 struct bh_named_port {

@@ -175,6 +175,8 @@ static int rule_peers(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
 	struct bh_rule *r = obj;
 
+	if (!bh__dlist_within(c, v, c->lim->peers_per_rule, "peers", "peers-per-rule"))
+		return 0;
 	if (v->kind == BH_Y_SEQ && v->n) {
 		r->peers = calloc(v->n, sizeof(*r->peers));
 		if (!r->peers)
@@ -195,6 +197,8 @@ static int rule_ports(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
 	struct bh_rule *r = obj;
 
+	if (!bh__dlist_within(c, v, c->lim->ports_per_rule, "ports", "ports-per-rule"))
+		return 0;
 	if (v->kind == BH_Y_SEQ && v->n) {
 		r->ports = calloc(v->n, sizeof(*r->ports));
 		if (!r->ports)
@@ -222,6 +226,8 @@ static int spec_rules(struct bh_dctx *c, const struct bh_ynode *v, struct pol_st
 		      enum bh_dir dir)
 {
 	st->dir = dir;
+	if (!bh__dlist_within(c, v, c->lim->rules_per_policy, "rules", "rules-per-policy"))
+		return 0;
 	if (v->kind == BH_Y_SEQ && v->n) {
 		st->p->rules[dir] = calloc(v->n, sizeof(struct bh_rule));
 		if (!st->p->rules[dir])

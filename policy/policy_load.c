@@ -22,6 +22,8 @@ struct loader {
 	struct bh_loc *name_at;	/* parallel to set->v: where metadata.name is */
 	struct bh_diag *diag;
 	int io_err;		/* first I/O error */
+	struct bh_limits lim;
+	size_t n_objects;	/* policy objects seen, valid or not */
 };
 
 void bh_policy_set_free(struct bh_policy_set *s)
@@ -45,6 +47,13 @@ static int add_policy(struct loader *l, struct bh_dctx *c, const struct bh_ynode
 	struct bh_loc name_at;
 	int err;
 
+	if (l->n_objects++ == l->lim.policies) {
+		bh__derr(c, obj, "more than %u policies, the limit (--limit-policies): this one and "
+			 "those after it are not loaded", l->lim.policies);
+		return 0;
+	}
+	if (l->n_objects > l->lim.policies)
+		return 0;
 	err = bh__policy_decode(c, obj, &p, &name_at);
 	if (err || c->errors != before || !p.name) {
 		bh__policy_deinit(&p);
@@ -209,6 +218,7 @@ static int load_buf(struct loader *l, const char *name, const char *buf, size_t 
 	if (err == -ENOMEM)
 		goto out;
 	bh__dctx_init(&c, l->diag, file);
+	c.lim = &l->lim;
 	err = 0;
 	for (size_t i = 0; i < ys.n && !err; i++) {
 		/* empty documents (a stray "---", a file of comments) are fine */
@@ -463,33 +473,58 @@ static int finish(struct loader *l, size_t diag_before, int err, struct bh_polic
 	return 0;
 }
 
-int bh_policy_set_load(const char *const *paths, size_t n_paths,
-		       struct bh_diag *diag, struct bh_policy_set **out)
+/* Starts a loader with lim, or the defaults when NULL. 0 or -ENOMEM. */
+static int loader_init(struct loader *l, const struct bh_limits *lim, struct bh_diag *diag)
 {
-	struct loader l = { .diag = diag };
+	memset(l, 0, sizeof(*l));
+	l->diag = diag;
+	if (lim)
+		l->lim = *lim;
+	else
+		bh_limits_default(&l->lim);
+	l->set = calloc(1, sizeof(*l->set));
+	return l->set ? 0 : -ENOMEM;
+}
+
+int bh_policy_set_load_limited(const char *const *paths, size_t n_paths,
+			       const struct bh_limits *lim, struct bh_diag *diag,
+			       struct bh_policy_set **out)
+{
 	size_t before = bh_diag_count(diag);
+	struct loader l;
 	int err = 0;
 
 	*out = NULL;
-	l.set = calloc(1, sizeof(*l.set));
-	if (!l.set)
+	if (loader_init(&l, lim, diag))
 		return -ENOMEM;
 	for (size_t i = 0; i < n_paths && !err; i++)
 		err = load_path(&l, paths[i]);
 	return finish(&l, before, err, out);
 }
 
-int bh_policy_set_load_buf(const char *name, const char *buf, size_t len,
-			   struct bh_diag *diag, struct bh_policy_set **out)
+int bh_policy_set_load_buf_limited(const char *name, const char *buf, size_t len,
+				   const struct bh_limits *lim, struct bh_diag *diag,
+				   struct bh_policy_set **out)
 {
-	struct loader l = { .diag = diag };
 	size_t before = bh_diag_count(diag);
+	struct loader l;
 	int err;
 
 	*out = NULL;
-	l.set = calloc(1, sizeof(*l.set));
-	if (!l.set)
+	if (loader_init(&l, lim, diag))
 		return -ENOMEM;
 	err = load_buf(&l, name, buf, len);
 	return finish(&l, before, err, out);
+}
+
+int bh_policy_set_load(const char *const *paths, size_t n_paths,
+		       struct bh_diag *diag, struct bh_policy_set **out)
+{
+	return bh_policy_set_load_limited(paths, n_paths, NULL, diag, out);
+}
+
+int bh_policy_set_load_buf(const char *name, const char *buf, size_t len,
+			   struct bh_diag *diag, struct bh_policy_set **out)
+{
+	return bh_policy_set_load_buf_limited(name, buf, len, NULL, diag, out);
 }
