@@ -35,7 +35,20 @@ struct cctx {
 	struct bh__ents ents[BH_FAM_MAX];
 	size_t *wl_ns;			/* [workload] -> index into inv->ns */
 	bool *ns_ok;			/* scratch: [namespace] qualifies for a peer */
+	struct bh_limits lim;
+	size_t max_ents;		/* entries of one family before decomposition */
+	struct bh_diag *diag;		/* may be NULL */
 };
+
+/*
+ * Past the element limit, the work of getting there is bounded too: a set
+ * is built from at most ENTS_PER_ELEM entries per element allowed (rules
+ * repeating the same peers and ports merge into fewer elements), and the
+ * sweep may visit at most WORK_PER_ELEM active entries per element allowed.
+ * Both are far above what non-redundant policies need (about one of each).
+ */
+#define ENTS_PER_ELEM 8
+#define WORK_PER_ELEM 16
 
 static bool is_selector_peer(const struct bh_peer *p)
 {
@@ -141,6 +154,8 @@ static int push_range(struct cctx *x, int fam, bh_u128 lo, bh_u128 hi, uint8_t p
 	struct bh__ent e = { .lo = lo, .hi = hi, .rule = rule, .plo = plo, .phi = phi,
 			     .proto = proto, .fam = (uint8_t)fam };
 
+	if (x->ents[fam].n >= x->max_ents)
+		return -E2BIG;
 	return bh__ents_push(&x->ents[fam], &e);
 }
 
@@ -355,6 +370,8 @@ static int build_view(struct cctx *x, const struct bh_workload *w, int d, bool a
 		      struct bh_view *v)
 {
 	const struct bh_policy_set *ps = x->pols;
+	struct bh__seg_limit sl = { .max_elems = x->lim.elements_per_set,
+				    .max_work = (size_t)x->lim.elements_per_set * WORK_PER_ELEM };
 	int ret;
 
 	memset(v, 0, sizeof(*v));
@@ -372,14 +389,24 @@ static int build_view(struct cctx *x, const struct bh_workload *w, int d, bool a
 		}
 		v->isolated_by[v->n_isolated_by++] = (uint32_t)p;
 		v->isolated = true;
-		for (size_t r = 0; r < pol->n_rules[d]; r++)
-			if ((ret = rule_entries(x, &pol->rules[d][r], x->rule_base[p][d] + (uint32_t)r,
-						d, w)))
+		for (size_t r = 0; r < pol->n_rules[d]; r++) {
+			ret = rule_entries(x, &pol->rules[d][r], x->rule_base[p][d] + (uint32_t)r, d, w);
+			if (ret == -E2BIG) {
+				sl.over = BH_SEG_OVER_ENTS;
+				bh__seg_report(x->c, &x->ents[x->ents[0].n < x->max_ents], &sl, w, d,
+					       audit, x->diag);
+			}
+			if (ret)
 				return ret;
+		}
 	}
-	for (int fam = 0; fam < BH_FAM_MAX; fam++)
-		if ((ret = bh__segment(&x->ents[fam], fam, &v->any[fam], &v->l4[fam])))
+	for (int fam = 0; fam < BH_FAM_MAX; fam++) {
+		ret = bh__segment(&x->ents[fam], fam, &sl, &v->any[fam], &v->l4[fam]);
+		if (ret == -E2BIG)
+			bh__seg_report(x->c, &x->ents[fam], &sl, w, d, audit, x->diag);
+		if (ret)
 			return ret;
+	}
 	return 0;
 }
 
@@ -581,6 +608,12 @@ static void cctx_deinit(struct cctx *x)
 int bh_compile(const struct bh_policy_set *pols, const struct bh_inventory *inv,
 	       struct bh_compiled **out)
 {
+	return bh_compile_limited(pols, inv, NULL, NULL, out);
+}
+
+int bh_compile_limited(const struct bh_policy_set *pols, const struct bh_inventory *inv,
+		       const struct bh_limits *lim, struct bh_diag *diag, struct bh_compiled **out)
+{
 	struct bh_compiled *c;
 	struct cctx x;
 	int ret;
@@ -595,6 +628,12 @@ int bh_compile(const struct bh_policy_set *pols, const struct bh_inventory *inv,
 	x.pols = pols;
 	x.inv = inv;
 	x.c = c;
+	x.diag = diag;
+	if (lim)
+		x.lim = *lim;
+	else
+		bh_limits_default(&x.lim);
+	x.max_ents = (size_t)x.lim.elements_per_set * ENTS_PER_ELEM;
 	ret = number_rules(&x);
 	if (!ret)
 		ret = group_workloads(&x);

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/limits.h"
 #include "policy/model.h"
 
 #define BH_FAM_V4 0
@@ -85,11 +86,18 @@ struct bh_compiled {
 };
 
 /*
- * Compile. Returns 0 and *out (free with bh_compiled_free), or -ENOMEM.
+ * Compile. Returns 0 and *out (free with bh_compiled_free), -ENOMEM, or
+ * -E2BIG when a set would pass the element limit (policy/limits.h; the
+ * decomposition stops there, and bounds its work to get there too).
  * Inputs are validated already; workloads without IPs simply match nothing.
+ * bh_compile applies the default limits and records nothing;
+ * bh_compile_limited takes lim (NULL: the defaults) and, on -E2BIG, records
+ * in diag (may be NULL) the policy (at its location), the workload and the set.
  */
 int bh_compile(const struct bh_policy_set *pols, const struct bh_inventory *inv,
 	       struct bh_compiled **out);
+int bh_compile_limited(const struct bh_policy_set *pols, const struct bh_inventory *inv,
+		       const struct bh_limits *lim, struct bh_diag *diag, struct bh_compiled **out);
 void bh_compiled_free(struct bh_compiled *c);
 
 /* True when the view lets (peer, proto, port) through; *rule gets the allowing rule id. */

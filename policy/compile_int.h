@@ -4,6 +4,7 @@
 
 /* Internals shared by the compiler's files (compile.c, segment.c). */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -40,12 +41,37 @@ static inline bh_u128 bh__fam_max(int fam)
 	return fam == BH_FAM_V4 ? (bh_u128)0xffffffffu : ~(bh_u128)0;
 }
 
+/* Bounds of one decomposition, and which one stopped it. */
+struct bh__seg_limit {
+	size_t max_elems;	/* elements in each of *any and *l4 */
+	size_t max_work;	/* entries active per address segment, summed */
+	enum {
+		BH_SEG_OVER_NONE,
+		BH_SEG_OVER_ELEMS,	/* an output would pass max_elems */
+		BH_SEG_OVER_WORK,	/* the sweep would pass max_work */
+		BH_SEG_OVER_ENTS,	/* (the compiler's) too many entries to decompose */
+	} over;			/* set by bh__segment */
+	bool l4;		/* ELEMS, WORK: in *l4 (else in *any) */
+};
+
 /*
  * Decompose the entries of one family into disjoint, sorted elements:
  * proto-0 entries into *any, the others into *l4. Each element carries the
  * lowest rule id that allows it. The input array is reordered.
- * 0 or -ENOMEM.
+ * 0, -ENOMEM, or -E2BIG when a bound of lim was passed (lim->over says
+ * which; nothing is returned in *any and *l4 then).
  */
-int bh__segment(struct bh__ents *in, int fam, struct bh_elems *any, struct bh_elems *l4);
+int bh__segment(struct bh__ents *in, int fam, struct bh__seg_limit *lim, struct bh_elems *any,
+		struct bh_elems *l4);
+
+/*
+ * Records in diag (may be NULL) why the set made from the entries `in` (of
+ * one family, for workload w, direction d, audit view or not) could not be
+ * built: lim->over as in bh__seg_limit. Names the policy that gave the most
+ * entries, at its location, and the set as nft lists it (in4, aout6_any...).
+ */
+void bh__seg_report(const struct bh_compiled *c, const struct bh__ents *in,
+		    const struct bh__seg_limit *lim, const struct bh_workload *w, int d, bool audit,
+		    struct bh_diag *diag);
 
 #endif

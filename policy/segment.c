@@ -10,9 +10,13 @@
  * with the same rule are merged again, and neighbouring address segments
  * with identical port pieces are merged too. The output size is linear in
  * the number of distinct boundaries in the common cases (single addresses,
- * nested CIDRs); the worst case is quadratic and bounded by the input.
+ * nested CIDRs); the worst case is quadratic in the input (n overlapping
+ * entries with distinct excepts and ports give n^2 elements), so the sweep
+ * stops as soon as either output passes its element limit, or its work
+ * (entries active per address segment, summed) passes a budget.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,38 +109,98 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Port pieces of the active entries: disjoint, sorted, each with its lowest rule. */
-static int port_pieces(const struct bh__ent *v, const size_t *act, size_t n_act,
-		       struct pieces *out, uint32_t **bounds, size_t *bounds_cap)
+static int cmp_piece_lo(const void *a, const void *b)
 {
-	size_t nb = 0;
+	const struct piece *x = a, *y = b;
+
+	return x->plo < y->plo ? -1 : x->plo > y->plo;
+}
+
+/* Scratch space of port_pieces, kept across address segments. */
+struct port_scratch {
+	struct piece *iv;	/* active entries' port intervals, by start */
+	uint32_t *bounds;	/* every start and end + 1, sorted */
+	uint32_t *heap;		/* indices into iv, min-heap on rule */
+	size_t cap;		/* of iv and heap; bounds has 2 * cap */
+};
+
+static void heap_push(struct port_scratch *ps, size_t *n, uint32_t i)
+{
+	size_t k = (*n)++;
+
+	while (k && ps->iv[ps->heap[(k - 1) / 2]].rule > ps->iv[i].rule) {
+		ps->heap[k] = ps->heap[(k - 1) / 2];
+		k = (k - 1) / 2;
+	}
+	ps->heap[k] = i;
+}
+
+static void heap_pop(struct port_scratch *ps, size_t *n)
+{
+	uint32_t last = ps->heap[--(*n)];
+	size_t k = 0;
+
+	for (;;) {
+		size_t c = 2 * k + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && ps->iv[ps->heap[c + 1]].rule < ps->iv[ps->heap[c]].rule)
+			c++;
+		if (ps->iv[ps->heap[c]].rule >= ps->iv[last].rule)
+			break;
+		ps->heap[k] = ps->heap[c];
+		k = c;
+	}
+	if (*n)
+		ps->heap[k] = last;
+}
+
+/*
+ * Port pieces of the active entries: disjoint, sorted, each with the lowest
+ * rule of the entries covering it. A sweep over the port boundaries with
+ * the covering entries in a heap on rule id (an entry that ended leaves the
+ * heap when it reaches the top): O(n log n) for n active entries.
+ */
+static int port_pieces(const struct bh__ent *v, const size_t *act, size_t n_act,
+		       struct pieces *out, struct port_scratch *ps)
+{
+	size_t nb = 0, nh = 0, next = 0;
 
 	out->n = 0;
-	if (*bounds_cap < 2 * n_act) {
-		uint32_t *b = realloc(*bounds, 2 * n_act * sizeof(*b));
+	if (ps->cap < n_act) {
+		struct piece *iv = realloc(ps->iv, n_act * sizeof(*iv));
+		uint32_t *b = iv ? realloc(ps->bounds, 2 * n_act * sizeof(*b)) : NULL;
+		uint32_t *h = b ? realloc(ps->heap, n_act * sizeof(*h)) : NULL;
 
-		if (!b)
+		if (iv)
+			ps->iv = iv;
+		if (b)
+			ps->bounds = b;
+		if (!h)
 			return -ENOMEM;
-		*bounds = b;
-		*bounds_cap = 2 * n_act;
+		ps->heap = h;
+		ps->cap = n_act;
 	}
 	for (size_t i = 0; i < n_act; i++) {
-		(*bounds)[nb++] = v[act[i]].plo;
-		(*bounds)[nb++] = (uint32_t)v[act[i]].phi + 1;
+		const struct bh__ent *e = &v[act[i]];
+
+		ps->iv[i] = (struct piece){ e->plo, e->phi, e->rule };
+		ps->bounds[nb++] = e->plo;
+		ps->bounds[nb++] = (uint32_t)e->phi + 1;
 	}
-	qsort(*bounds, nb, sizeof(**bounds), cmp_u32);
+	qsort(ps->iv, n_act, sizeof(*ps->iv), cmp_piece_lo);
+	qsort(ps->bounds, nb, sizeof(*ps->bounds), cmp_u32);
 	for (size_t j = 0; j + 1 < nb; j++) {
-		uint32_t lo = (*bounds)[j], hi = (*bounds)[j + 1] - 1, best = BH_RULE_NONE;
+		uint32_t lo = ps->bounds[j];
 
-		if ((*bounds)[j + 1] == lo)
+		if (ps->bounds[j + 1] == lo)
 			continue;
-		for (size_t i = 0; i < n_act; i++) {
-			const struct bh__ent *e = &v[act[i]];
-
-			if (e->plo <= lo && e->phi >= hi && e->rule < best)
-				best = e->rule;
-		}
-		if (best != BH_RULE_NONE && pieces_push(out, lo, hi, best))
+		while (next < n_act && ps->iv[next].plo <= lo)
+			heap_push(ps, &nh, (uint32_t)next++);
+		while (nh && ps->iv[ps->heap[0]].phi < lo)
+			heap_pop(ps, &nh);
+		if (nh && pieces_push(out, lo, ps->bounds[j + 1] - 1, ps->iv[ps->heap[0]].rule))
 			return -ENOMEM;
 	}
 	return 0;
@@ -160,18 +224,24 @@ static int cmp_ent(const void *a, const void *b)
 
 struct sweep {
 	struct pieces cur, prev;
-	uint32_t *bounds;
-	size_t bounds_cap;
+	struct port_scratch ps;
 	size_t *act;
 	size_t n_act;
 	bh_u128 *pts;
+	struct bh__seg_limit *lim;
+	size_t work;		/* active entries summed over address segments */
 };
 
-static int flush(struct bh_elems *out, size_t *cap, int fam, uint8_t proto,
+static int flush(struct sweep *s, struct bh_elems *out, size_t *cap, int fam, uint8_t proto,
 		 bh_u128 lo, bh_u128 hi, const struct pieces *p)
 {
 	struct bh_elem e;
 
+	if (out->n + p->n > s->lim->max_elems) {
+		s->lim->over = BH_SEG_OVER_ELEMS;
+		s->lim->l4 = proto != 0;
+		return -E2BIG;
+	}
 	memset(&e, 0, sizeof(e));
 	bh__u128_to_addr(lo, fam, e.lo);
 	bh__u128_to_addr(hi, fam, e.hi);
@@ -229,18 +299,24 @@ static int sweep_proto(struct sweep *s, const struct bh__ent *v, size_t n, int f
 		while (next < n && v[next].lo <= lo)
 			s->act[s->n_act++] = next++;
 		if (!s->n_act) {
-			if (open && (ret = flush(out, cap, fam, v[0].proto, seg_lo, seg_hi, &s->prev)))
+			if (open && (ret = flush(s, out, cap, fam, v[0].proto, seg_lo, seg_hi, &s->prev)))
 				return ret;
 			open = false;
 			continue;
 		}
-		if ((ret = port_pieces(v, s->act, s->n_act, &s->cur, &s->bounds, &s->bounds_cap)))
+		s->work += s->n_act;
+		if (s->work > s->lim->max_work) {
+			s->lim->over = BH_SEG_OVER_WORK;
+			s->lim->l4 = v[0].proto != 0;
+			return -E2BIG;
+		}
+		if ((ret = port_pieces(v, s->act, s->n_act, &s->cur, &s->ps)))
 			return ret;
 		if (open && seg_hi + 1 == lo && pieces_equal(&s->cur, &s->prev)) {
 			seg_hi = hi;
 			continue;
 		}
-		if (open && (ret = flush(out, cap, fam, v[0].proto, seg_lo, seg_hi, &s->prev)))
+		if (open && (ret = flush(s, out, cap, fam, v[0].proto, seg_lo, seg_hi, &s->prev)))
 			return ret;
 		{
 			struct pieces t = s->prev;
@@ -253,17 +329,20 @@ static int sweep_proto(struct sweep *s, const struct bh__ent *v, size_t n, int f
 		open = true;
 	}
 	if (open)
-		return flush(out, cap, fam, v[0].proto, seg_lo, seg_hi, &s->prev);
+		return flush(s, out, cap, fam, v[0].proto, seg_lo, seg_hi, &s->prev);
 	return 0;
 }
 
-int bh__segment(struct bh__ents *in, int fam, struct bh_elems *any, struct bh_elems *l4)
+int bh__segment(struct bh__ents *in, int fam, struct bh__seg_limit *lim, struct bh_elems *any,
+		struct bh_elems *l4)
 {
 	size_t cap_any = 0, cap_l4 = 0;
 	struct sweep s;
 	int ret = 0;
 
 	memset(&s, 0, sizeof(s));
+	s.lim = lim;
+	lim->over = BH_SEG_OVER_NONE;
 	any->v = NULL;
 	any->n = 0;
 	l4->v = NULL;
@@ -299,7 +378,9 @@ int bh__segment(struct bh__ents *in, int fam, struct bh_elems *any, struct bh_el
 out:
 	free(s.act);
 	free(s.pts);
-	free(s.bounds);
+	free(s.ps.iv);
+	free(s.ps.bounds);
+	free(s.ps.heap);
 	free(s.cur.v);
 	free(s.prev.v);
 	if (ret) {
@@ -309,4 +390,41 @@ out:
 		any->n = l4->n = 0;
 	}
 	return ret;
+}
+
+void bh__seg_report(const struct bh_compiled *c, const struct bh__ents *in,
+		    const struct bh__seg_limit *lim, const struct bh_workload *w, int d, bool audit,
+		    struct bh_diag *diag)
+{
+	static const char *const why[] = {
+		[BH_SEG_OVER_ELEMS] = "would hold more than",
+		[BH_SEG_OVER_WORK] = "has more overlapping ranges than can be merged in time into",
+		[BH_SEG_OVER_ENTS] = "have more address and port ranges than can be merged into",
+	};
+	const struct bh_policy *pol = NULL;
+	size_t *tally, best = 0;
+	char base[8], set[32];
+
+	if (!diag)
+		return;
+	snprintf(base, sizeof(base), "%s%s%d", audit ? "a" : "", d == BH_INGRESS ? "in" : "out",
+		 in->n && in->v[0].fam == BH_FAM_V6 ? 6 : 4);
+	snprintf(set, sizeof(set), "%s%s%s%s", base, lim->over == BH_SEG_OVER_ENTS ? " and " : "",
+		 lim->over == BH_SEG_OVER_ENTS ? base : "",
+		 lim->over == BH_SEG_OVER_ENTS || !lim->l4 ? "_any" : "");
+	tally = calloc(c->pols->n ? c->pols->n : 1, sizeof(*tally));
+	for (size_t i = 0; tally && i < in->n; i++) {
+		size_t p = c->rules[in->v[i].rule].policy;
+
+		if (++tally[p] > best) {
+			best = tally[p];
+			pol = &c->pols->v[p];
+		}
+	}
+	free(tally);
+	bh_diag_add(diag, pol ? &pol->loc : NULL, "%s%s%s%s%sworkload %s/%s: set%s %s %s %zu elements, "
+		    "the limit (--limit-elements-per-set)", pol ? "policy " : "",
+		    pol ? pol->namespace : "", pol ? "/" : "", pol ? pol->name : "", pol ? ": " : "",
+		    w->namespace, w->name, lim->over == BH_SEG_OVER_ENTS ? "s" : "", set,
+		    why[lim->over], lim->max_elems);
 }
