@@ -53,8 +53,24 @@ const struct bh_opt bh_opts[BH_O_MAX] = {
 				  "delete the tables on SIGTERM/SIGINT; rules stay in force otherwise" },
 	[BH_O_HOSTNAME] = { "hostname", 0, BH_OPT_STR, NULL, "NAME", 0, 0,
 			    "host.hostname in log lines (the system hostname when unset)" },
+#define LIMIT_OPT(field, id, name, def, help) \
+	[BH_O_LIMIT_##id] = { "limit-" name, 0, BH_OPT_NUM, #def, "N", 1, UINT32_MAX, help },
+	BH_LIMITS(LIMIT_OPT)
+#undef LIMIT_OPT
 	[BH_O_HELP] = { "help", 'h', BH_OPT_HELP, NULL, NULL, 0, 0, "this text" },
 };
+
+uint32_t *bh_opt_limit(struct bh_limits *l, enum bh_opt_id id)
+{
+	static const size_t off[] = {
+#define LIMIT_OFF(field, id, name, def, help) offsetof(struct bh_limits, field),
+		BH_LIMITS(LIMIT_OFF)
+#undef LIMIT_OFF
+	};
+	size_t i = (size_t)id - BH_O_LIMIT_FIRST;
+
+	return i < sizeof(off) / sizeof(off[0]) ? (uint32_t *)((char *)l + off[i]) : NULL;
+}
 
 int bh_opt_number(enum bh_opt_id id, const char *v, uint64_t *out)
 {

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "policy/limits.h"
 #include "source/docker.h"
 
 #define BH_CONTROL_DEFAULT "/run/bulkhead/control.sock"
@@ -52,6 +53,9 @@ enum bh_opt_id {
 	BH_O_DEBOUNCE_MS,
 	BH_O_REMOVE_ON_EXIT,
 	BH_O_HOSTNAME,
+#define BH_O_LIMIT_ID(field, id, name, def, help) BH_O_LIMIT_##id,
+	BH_LIMITS(BH_O_LIMIT_ID)	/* --limit-NAME: policy/limits.h, in its order */
+#undef BH_O_LIMIT_ID
 	BH_O_HELP,
 	BH_O_MAX
 };
@@ -68,6 +72,14 @@ struct bh_opt {
 
 /* Indexed by enum bh_opt_id. */
 extern const struct bh_opt bh_opts[BH_O_MAX];
+
+/* The --limit-* flags, for a command's list of shared flags. */
+#define BH_O_LIMIT_LIST(field, id, name, def, help) BH_O_LIMIT_##id,
+#define BH_O_LIMITS BH_LIMITS(BH_O_LIMIT_LIST)
+#define BH_O_LIMIT_FIRST BH_O_LIMIT_KEYS_PER_MAPPING
+
+/* Where the value of limit flag id (one of BH_O_LIMITS) goes in l. */
+uint32_t *bh_opt_limit(struct bh_limits *l, enum bh_opt_id id);
 
 /* The number v given to flag id, in its range. 0, or -EINVAL. */
 int bh_opt_number(enum bh_opt_id id, const char *v, uint64_t *out);

@@ -23,7 +23,7 @@
 
 static const enum bh_opt_id shared[] = {
 	BH_O_INVENTORY, BH_O_POLICIES, BH_O_LOG_GROUP, BH_O_LOG_RATE, BH_O_LOG_BURST,
-	BH_O_GENERATION, BH_O_HELP,
+	BH_O_GENERATION, BH_O_LIMITS BH_O_HELP,
 };
 
 enum { L_DRY_RUN, L_FORCE, L_DEBUG_NETLINK };
@@ -127,7 +127,8 @@ static int prepare(struct apply *a)
 	struct bh_diag diag;
 	int r;
 
-	if (bh_cli_load(a->args.inventory, a->args.policies, a->args.n_policies, false, in)) {
+	if (bh_cli_load(a->args.inventory, a->args.policies, a->args.n_policies, false,
+			&a->args.limits, in)) {
 		fprintf(stderr, "bulkhead apply: invalid input, nothing changed\n");
 		return BH_EXIT_CANNOT;
 	}
@@ -141,9 +142,18 @@ static int prepare(struct apply *a)
 		return BH_EXIT_CANNOT;
 	}
 	a->addr_err = calloc(in->inv->n_wl + 1, sizeof(*a->addr_err));
-	if (!a->addr_err || bh_netns_resolve_ips(in->inv, a->addr_err) < 0 ||
-	    bh_compile(in->pols, in->inv, &in->c) < 0) {
+	if (!a->addr_err || bh_netns_resolve_ips(in->inv, a->addr_err) < 0) {
 		fprintf(stderr, "bulkhead apply: out of memory, nothing changed\n");
+		return BH_EXIT_CANNOT;
+	}
+	/* with the addresses read: the element limit counts them */
+	bh_diag_init(&diag);
+	r = bh_compile_limited(in->pols, in->inv, &a->args.limits, &diag, &in->c);
+	bh_diag_print(&diag, stderr);
+	bh_diag_deinit(&diag);
+	if (r < 0) {
+		fprintf(stderr, "bulkhead apply: %s, nothing changed\n",
+			r == -E2BIG ? "invalid input" : "out of memory");
 		return BH_EXIT_CANNOT;
 	}
 	return 0;

@@ -68,6 +68,8 @@ static int shared_set(const struct bh_cli_spec *spec, enum bh_opt_id id, const c
 		else if (id == BH_O_GENERATION) {
 			out->emit.generation = v;
 			out->have_generation = true;
+		} else if (bh_opt_limit(&out->limits, id)) {
+			*bh_opt_limit(&out->limits, id) = (uint32_t)v;
 		}
 		return 0;
 	case BH_OPT_OPTSTR:
@@ -102,6 +104,7 @@ int bh_cli_parse(const struct bh_cli_spec *spec, int argc, char **argv, struct b
 	memset(out, 0, sizeof(*out));
 	out->control = BH_CONTROL_DEFAULT;
 	bh_emit_opts_default(&out->emit);
+	bh_limits_default(&out->limits);
 	if (!lo || !so) {
 		fprintf(stderr, "bulkhead %s: out of memory\n", spec->cmd);
 		rc = BH_EXIT_CANNOT;
@@ -185,7 +188,7 @@ void bh_cli_inputs_free(struct bh_cli_inputs *in)
 }
 
 int bh_cli_load(const char *inventory, const char *const *policies, size_t n_policies,
-		bool compile, struct bh_cli_inputs *in)
+		bool compile, const struct bh_limits *lim, struct bh_cli_inputs *in)
 {
 	struct bh_diag diag;
 	int ret = 0;
@@ -197,9 +200,9 @@ int bh_cli_load(const char *inventory, const char *const *policies, size_t n_pol
 	else
 		ret = bh_inventory_load_buf("<empty inventory>", "", 0, &diag, &in->inv);
 	if (n_policies) {
-		if (bh_policy_set_load(policies, n_policies, &diag, &in->pols))
+		if (bh_policy_set_load_limited(policies, n_policies, lim, &diag, &in->pols))
 			ret = -EINVAL;
-	} else if (bh_policy_set_load_buf("<no policies>", "", 0, &diag, &in->pols)) {
+	} else if (bh_policy_set_load_buf_limited("<no policies>", "", 0, lim, &diag, &in->pols)) {
 		ret = -EINVAL;
 	}
 	if (ret || bh_diag_count(&diag)) {
@@ -208,8 +211,11 @@ int bh_cli_load(const char *inventory, const char *const *policies, size_t n_pol
 			fprintf(stderr, "bulkhead: loading failed: %s\n", strerror(-ret));
 		goto fail;
 	}
-	if (compile && (ret = bh_compile(in->pols, in->inv, &in->c))) {
-		fprintf(stderr, "bulkhead: compiling failed: %s\n", strerror(-ret));
+	if (compile && (ret = bh_compile_limited(in->pols, in->inv, lim, &diag, &in->c))) {
+		if (bh_diag_count(&diag))
+			bh_diag_print(&diag, stderr);
+		else
+			fprintf(stderr, "bulkhead: compiling failed: %s\n", strerror(-ret));
 		goto fail;
 	}
 	bh_diag_deinit(&diag);

@@ -66,6 +66,7 @@ struct bh_cli {
 	bool json;
 	struct bh_emit_opts emit;	/* --log-group/-rate/-burst, --generation (defaults filled) */
 	bool have_generation;
+	struct bh_limits limits;	/* --limit-* (defaults filled) */
 	int first_operand;		/* index in argv */
 };
 
@@ -94,12 +95,13 @@ struct bh_cli_inputs {
 
 /*
  * Loads the inventory (may be NULL: empty) and the policy paths (files or
- * directories; none: no policies), then compiles when `compile` is set.
- * Every problem is printed to stderr as file:line:col. Returns 0, or -1
- * when anything is invalid or unreadable (nothing is kept then).
+ * directories; none: no policies) within lim (NULL: the defaults), then
+ * compiles when `compile` is set. Every problem, a limit passed included,
+ * is printed to stderr as file:line:col. Returns 0, or -1 when anything is
+ * invalid or unreadable (nothing is kept then).
  */
 int bh_cli_load(const char *inventory, const char *const *policies, size_t n_policies,
-		bool compile, struct bh_cli_inputs *in);
+		bool compile, const struct bh_limits *lim, struct bh_cli_inputs *in);
 void bh_cli_inputs_free(struct bh_cli_inputs *in);
 
 /* Splits "ns/name" in place ("name" alone: namespace "default"). 0 or -1. */

@@ -12,7 +12,7 @@
 
 static const enum bh_opt_id shared[] = {
 	BH_O_INVENTORY, BH_O_POLICIES, BH_O_LOG_GROUP, BH_O_LOG_RATE, BH_O_LOG_BURST,
-	BH_O_GENERATION, BH_O_HELP,
+	BH_O_GENERATION, BH_O_LIMITS BH_O_HELP,
 };
 
 static const struct bh_cli_local local[] = {
@@ -59,7 +59,7 @@ int bh_cmd_compile(int argc, char **argv)
 		return bh_cli_usage_error(&spec, "invalid workload '%s' (expected NS/NAME)", wl_arg);
 	}
 	rc = BH_EXIT_CANNOT;
-	if (bh_cli_load(a.inventory, a.policies, a.n_policies, true, &in))
+	if (bh_cli_load(a.inventory, a.policies, a.n_policies, true, &a.limits, &in))
 		goto free_wl;
 	for (size_t i = 0; i < in.inv->n_wl; i++) {
 		const struct bh_workload *w = &in.inv->wl[i];

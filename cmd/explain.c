@@ -13,7 +13,7 @@
 #include "policy/explain.h"
 #include "policy/model.h"
 
-static const enum bh_opt_id shared[] = { BH_O_INVENTORY, BH_O_POLICIES, BH_O_HELP };
+static const enum bh_opt_id shared[] = { BH_O_INVENTORY, BH_O_POLICIES, BH_O_LIMITS BH_O_HELP };
 
 enum { L_FROM, L_TO, L_PORT, L_MATRIX };
 
@@ -185,7 +185,7 @@ int bh_cmd_explain(int argc, char **argv)
 	    (x.matrix && (x.from || x.to)))
 		return bh_cli_usage_error(&spec, "need --inventory, --policies and either --from and "
 					  "--to, or --matrix");
-	if (bh_cli_load(a.inventory, a.policies, a.n_policies, true, &in))
+	if (bh_cli_load(a.inventory, a.policies, a.n_policies, true, &a.limits, &in))
 		return BH_EXIT_CANNOT;
 	ret = BH_EXIT_CANNOT;
 	if (x.matrix) {

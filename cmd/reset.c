@@ -35,7 +35,7 @@ int bh_cmd_reset(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!a.inventory)
 		return bh_cli_usage_error(&spec, "--inventory FILE is required");
-	if (bh_cli_load(a.inventory, NULL, 0, false, &in))
+	if (bh_cli_load(a.inventory, NULL, 0, false, NULL, &in))
 		return BH_EXIT_CANNOT;
 	for (size_t i = 0; i < in.inv->n_wl; i++) {
 		const struct bh_workload *w = &in.inv->wl[i];
