@@ -1,30 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* bulkhead check FILE|DIR... [--inventory F]: validate policies (and an inventory). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "netlink/netns.h"
+#include "policy/compile.h"
 #include "policy/diag.h"
+#include "policy/lint.h"
 #include "policy/model.h"
 
-static const enum bh_opt_id shared[] = { BH_O_INVENTORY, BH_O_HELP };
+static const enum bh_opt_id shared[] = { BH_O_INVENTORY, BH_O_LIMITS BH_O_HELP };
+
+static const struct bh_cli_local local[] = {
+	{ "strict", 0, no_argument, NULL, "warnings fail the check too" },
+};
 
 static const struct bh_cli_spec spec = {
 	.cmd = "check",
 	.synopsis = "check [--inventory FILE] FILE|DIR...",
 	.about = "Validate NetworkPolicy files (a directory means every *.yaml and *.yml\n"
 		 "in it; - reads standard input) and, with --inventory, an inventory\n"
-		 "file. Every problem is printed as file:line:col: error: message.\n"
-		 "Two workloads whose netns paths lead to one existing namespace are\n"
-		 "an error too.",
+		 "file, and the policies compiled for its workloads. Every problem is\n"
+		 "printed as file:line:col: error: message. Two workloads whose netns\n"
+		 "paths lead to one existing namespace are an error too. Rules that can\n"
+		 "never apply are printed as file:line:col: warning: message and counted.",
 	.shared = shared,
 	.n_shared = sizeof(shared) / sizeof(shared[0]),
+	.local = local,
+	.n_local = sizeof(local) / sizeof(local[0]),
 	.operands = true,
-	.exit_status = "Exit status: 0 valid, 1 invalid, 2 usage error or unreadable input.",
+	.exit_status = "Exit status: 0 valid, 1 invalid (or warnings with --strict), 2 usage\n"
+		       "error or unreadable input.",
 };
+
+static int on_local(void *ctx, size_t idx, const char *arg)
+{
+	*(bool *)ctx = true;	/* --strict */
+	return 0;
+}
+
+/* What check finds once the inputs are valid: 0, -E2BIG (a limit, recorded) or -ENOMEM. */
+static int check_more(const struct bh_policy_set *set, const struct bh_inventory *inv,
+		      const struct bh_limits *lim, struct bh_diag *diag)
+{
+	struct bh_compiled *c = NULL;
+	int err;
+
+	if (!set)
+		return 0;
+	/* with workloads, the policies must also compile within the element limit */
+	if (inv) {
+		err = bh_compile_limited(set, inv, lim, diag, &c);
+		bh_compiled_free(c);
+		if (err)
+			return err;
+	}
+	return bh_policy_set_lint(set, inv, diag);
+}
 
 int bh_cmd_check(int argc, char **argv)
 {
@@ -32,9 +68,11 @@ int bh_cmd_check(int argc, char **argv)
 	struct bh_inventory *inv = NULL;
 	struct bh_diag diag;
 	struct bh_cli a;
-	int rc, perr = 0, ierr = 0;
+	bool strict = false;
+	size_t warnings;
+	int rc, perr = 0, ierr = 0, err = 0;
 
-	rc = bh_cli_parse(&spec, argc, argv, &a, NULL, NULL);
+	rc = bh_cli_parse(&spec, argc, argv, &a, on_local, &strict);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (a.first_operand >= argc && !a.inventory)
@@ -42,8 +80,9 @@ int bh_cmd_check(int argc, char **argv)
 
 	bh_diag_init(&diag);
 	if (a.first_operand < argc)
-		perr = bh_policy_set_load((const char *const *)argv + a.first_operand,
-					  (size_t)(argc - a.first_operand), &diag, &set);
+		perr = bh_policy_set_load_limited((const char *const *)argv + a.first_operand,
+						  (size_t)(argc - a.first_operand), &a.limits, &diag,
+						  &set);
 	if (a.inventory) {
 		ierr = bh_inventory_load(a.inventory, &diag, &inv);
 		/* what only the running system can tell: two paths to one namespace */
@@ -53,18 +92,28 @@ int bh_cmd_check(int argc, char **argv)
 			ierr = r > 0 ? -EINVAL : r;
 		}
 	}
-	if (perr || ierr || bh_diag_count(&diag)) {
-		bh_diag_print(&diag, stderr);
+	if (!perr && !ierr && !bh_diag_count(&diag))
+		err = check_more(set, inv, &a.limits, &diag);
+	warnings = bh_diag_warnings(&diag);
+	bh_diag_print(&diag, stderr);
+	if (perr || ierr || err || bh_diag_count(&diag)) {
 		/* a failure that left no diagnostic (out of memory) still gets a line */
 		if (!bh_diag_count(&diag))
-			fprintf(stderr, "bulkhead check: %s\n", strerror(-(perr ? perr : ierr)));
+			fprintf(stderr, "bulkhead check: %s\n",
+				strerror(-(perr ? perr : ierr ? ierr : err)));
 		/* invalid is the answer; a file that could not be read leaves none */
-		rc = (perr && perr != -EINVAL) || (ierr && ierr != -EINVAL) ? BH_EXIT_CANNOT
-									    : BH_EXIT_NO;
+		rc = (perr && perr != -EINVAL) || (ierr && ierr != -EINVAL) ||
+		     (err && err != -E2BIG) ? BH_EXIT_CANNOT : BH_EXIT_NO;
+	} else if (strict && warnings) {
+		rc = BH_EXIT_NO;
 	} else {
 		if (set)
-			printf("ok: %zu polic%s in %zu file%s\n", set->n, set->n == 1 ? "y" : "ies",
+			printf("ok: %zu polic%s in %zu file%s", set->n, set->n == 1 ? "y" : "ies",
 			       set->n_files, set->n_files == 1 ? "" : "s");
+		if (set && warnings)
+			printf(", %zu warning%s", warnings, warnings == 1 ? "" : "s");
+		if (set)
+			putchar('\n');
 		if (inv)
 			printf("ok: inventory %s: %zu workload%s in %zu namespace%s\n", a.inventory,
 			       inv->n_wl, inv->n_wl == 1 ? "" : "s", inv->n_ns, inv->n_ns == 1 ? "" : "s");
