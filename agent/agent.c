@@ -87,7 +87,7 @@ static int load_policies(struct bh_agent *a)
 	if (!path)
 		return bh_state_policies_set(&a->st, NULL);
 	bh_diag_init(&d);
-	r = bh_policy_set_load(&path, 1, &d, &set);
+	r = bh_policy_set_load_limited(&path, 1, &a->cfg->limits, &d, &set);
 	if (r < 0) {
 		if (!d.n)
 			bh_diag_add(&d, &(struct bh_loc){ .file = path }, "%s", strerror(-r));
@@ -145,6 +145,31 @@ static int load_inventory(struct bh_agent *a)
 
 /* ---- reconcile --------------------------------------------------------------------- */
 
+/*
+ * A new generation. A policy set that passes the element limit is refused
+ * like an invalid one (invalid-policy); the last valid set is compiled
+ * again instead, so that workload changes still apply. -E2BIG when even
+ * that passes it: the current generation stays in force.
+ */
+static int compile_gen(struct bh_agent *a)
+{
+	struct bh_diag d;
+	int r;
+
+	for (int tries = 0; tries < 2; tries++) {
+		bh_diag_init(&d);
+		r = bh_state_compile_limited(&a->st, &a->cfg->limits, &d);
+		if (r == -E2BIG) {
+			report_diag(a, "invalid-policy", &d);
+			a->cnt.invalid_edits++;
+		}
+		bh_diag_deinit(&d);
+		if (r != -E2BIG || !bh_state_policies_revert(&a->st))
+			break;
+	}
+	return r;
+}
+
 static void rec_cb(void *arg, const struct bh_rec_wl *w, int err, bool removed)
 {
 	struct bh_agent *a = arg;
@@ -198,7 +223,16 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 	a->pend_ns = 0;
 	a->pend_docker_nano = 0;
 	if (recompile || a->compile_pending || !bh_state_current(&a->st)) {
-		r = bh_state_compile(&a->st);
+		r = compile_gen(a);
+		if (r == -E2BIG) {
+			a->pend_ns = 0;	/* nothing new is enforced */
+			if (bh_state_current(&a->st))
+				return;
+			/* nothing valid to enforce: invalid input, as invalid policies at start (2) */
+			a->exit_code = 2;
+			bh_agent_stop(a);
+			return;
+		}
 		if (r < 0) {
 			set_last_error(a, "compile: out of memory");
 			a->compile_pending = true;	/* the retry compiles again */
@@ -569,7 +603,7 @@ int bh_agent_start(struct bh_agent *a, FILE *err)
 	if (!a->cfg->docker)
 		agent_reconcile(a, true, BH_REC_FORCE);
 	else
-		bh_state_compile(&a->st);	/* generation for early log lines */
+		bh_state_compile_limited(&a->st, &a->cfg->limits, NULL);	/* for early log lines */
 	return 0;
 }
 

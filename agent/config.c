@@ -138,6 +138,9 @@ static const struct agent_opt {
 	{ BH_O_DEBOUNCE_MS, OFF(debounce_ms) },
 	{ BH_O_REMOVE_ON_EXIT, OFF(remove_on_exit) },
 	{ BH_O_HOSTNAME, OFF(hostname) },
+#define LIMIT_AGENT_OPT(field, id, name, def, help) { BH_O_LIMIT_##id, OFF(limits.field) },
+	BH_LIMITS(LIMIT_AGENT_OPT)
+#undef LIMIT_AGENT_OPT
 	{ BH_O_HELP, OFF(help) },
 #undef OFF
 };
@@ -313,6 +316,37 @@ static void file_err(FILE *err, const char *path, const yaml_mark_t *m, const ch
 			what ? ": " : "", what ? what : "");
 }
 
+/* `limits: {NAME: N, ...}`: each key is a limit-NAME setting. */
+static int file_limits(struct bh_agent_config *c, yaml_document_t *doc, yaml_node_t *val,
+		       const char *path, FILE *err)
+{
+	int r = 0;
+
+	if (val->type != YAML_MAPPING_NODE) {
+		file_err(err, path, &val->start_mark, "expected a mapping of limits", "limits");
+		return -EINVAL;
+	}
+	for (yaml_node_pair_t *p = val->data.mapping.pairs.start; p < val->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		const char *key = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : NULL;
+		const struct agent_opt *o = NULL;
+		char name[96];
+
+		if (key && snprintf(name, sizeof(name), "limit-%s", key) < (int)sizeof(name))
+			o = opt_find(name, strlen(name));
+		if (!o || !v) {
+			file_err(err, path, k ? &k->start_mark : &val->start_mark, "unknown limit", key);
+			r = -EINVAL;
+		} else if (v->type != YAML_SCALAR_NODE ||
+			   opt_apply(c, o, (const char *)v->data.scalar.value)) {
+			file_err(err, path, &v->start_mark, "invalid value for limit", key);
+			r = -EINVAL;
+		}
+	}
+	return r;
+}
+
 static int file_apply(struct bh_agent_config *c, yaml_document_t *doc, yaml_node_t *key,
 		      yaml_node_t *val, const char *path, FILE *err)
 {
@@ -320,6 +354,8 @@ static int file_apply(struct bh_agent_config *c, yaml_document_t *doc, yaml_node
 	const struct agent_opt *o = opt_find(name, strlen(name));
 	int r;
 
+	if (!strcmp(name, "limits"))
+		return file_limits(c, doc, val, path, err);
 	if (!o || o->id == BH_O_HELP || o->id == BH_O_CONFIG) {
 		file_err(err, path, &key->start_mark, "unknown setting", name);
 		return -EINVAL;

@@ -11,7 +11,8 @@
  *
  * The agent's settings: defaults, then an optional YAML config file
  * (--config F: a mapping whose keys are the long option names without the
- * dashes, e.g. `policies: /etc/bulkhead/policies`, `log: [-, /var/log/x]`),
+ * dashes, e.g. `policies: /etc/bulkhead/policies`, `log: [-, /var/log/x]`;
+ * the --limit-NAME flags also as a section, `limits: {NAME: N, ...}`),
  * then the command line, which overrides the file.
  */
 
@@ -106,6 +107,7 @@ struct bh_agent_config {
 	uint32_t resync_interval;	/* seconds between full resyncs, 0 = never */
 	uint32_t debounce_ms;	/* delay between a file change and the reconcile */
 	bool remove_on_exit;	/* delete the tables on SIGTERM/SIGINT */
+	struct bh_limits limits;	/* --limit-* */
 	bool help;		/* --help was given */
 };
 

@@ -248,6 +248,23 @@ fail:
 
 int bh_state_compile(struct bh_state *st)
 {
+	return bh_state_compile_limited(st, NULL, NULL);
+}
+
+bool bh_state_policies_revert(struct bh_state *st)
+{
+	const struct bh_gen *g = bh_state_current(st);
+
+	if (!g || g->pols == st->pols)
+		return false;
+	pols_put(st->pols);
+	st->pols = pols_get(g->pols);
+	return true;
+}
+
+int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
+			     struct bh_diag *diag)
+{
 	static const struct bh_policy_set empty;
 	struct bh_inventory *inv = NULL;
 	struct bh_compiled *comp;
@@ -258,7 +275,7 @@ int bh_state_compile(struct bh_state *st)
 	r = merge(st, &inv);
 	if (r < 0)
 		return r;
-	r = bh_compile(st->pols ? st->pols->set : &empty, inv, &comp);
+	r = bh_compile_limited(st->pols ? st->pols->set : &empty, inv, lim, diag, &comp);
 	if (r < 0) {
 		bh_inventory_free(inv);
 		return r;

@@ -65,6 +65,18 @@ void bh_state_docker_clear(struct bh_state *st);
  * Returns 0, or -ENOMEM (the current generation is unchanged).
  */
 int bh_state_compile(struct bh_state *st);
+/*
+ * The same within lim (NULL: the defaults): -E2BIG when a set would pass
+ * the element limit, recorded in diag (may be NULL); the current
+ * generation is unchanged then.
+ */
+int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
+			     struct bh_diag *diag);
+/*
+ * Makes the current generation's policy set the last valid one again, when
+ * a newer set was refused at compile time. True when that changed the set.
+ */
+bool bh_state_policies_revert(struct bh_state *st);
 
 /* The current generation, or NULL before the first compile. Borrowed. */
 const struct bh_gen *bh_state_current(const struct bh_state *st);
