@@ -44,6 +44,26 @@ for f in "$G"/inv-fail-*.yaml; do
 	golden_fail "check --inventory rejects $b.yaml" "$b.err" --inventory "$b.yaml"
 done
 
+# warn-NN.yaml (with warn-NN.inv.yaml as inventory when present): valid, so
+# exit 0 with the summary counting the warnings; stderr == warn-NN.err;
+# --strict turns them into a failure (exit 1, the same stderr, no summary).
+for f in "$G"/warn-[0-9][0-9].yaml; do
+	b=$(basename "$f" .yaml)
+	args=("$b.yaml")
+	[ -f "$G/$b.inv.yaml" ] && args=(--inventory "$b.inv.yaml" "$b.yaml")
+	n=$(wc -l <"$G/$b.err")
+	(cd "$G" && "$BULKHEAD" check "${args[@]}") >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 0 ] && cmp -s "$G/$b.err" "$tmp/err" && head -1 "$tmp/out" | grep -q ", $n warnings\$"; then
+		ok "check accepts $b.yaml with $n warnings"
+	else
+		nok "check accepts $b.yaml with $n warnings (exit $rc)"
+		diff -u "$G/$b.err" "$tmp/err" | sed 's/^/# /' | head -20
+		sed 's/^/# stdout: /' "$tmp/out" | head -3
+	fi
+	golden_fail "check --strict rejects $b.yaml for its warnings" "$b.err" --strict "${args[@]}"
+done
+
 golden_ok "ok-01.yaml: lists, kubectl output, IPv6, named ports" "ok: 3 policies in 1 file" ok-01.yaml
 golden_ok "ok-02.yml: a file without documents" "ok: 0 policies in 1 file" ok-02.yml
 golden_ok "inventory with implied namespaces" "ok: inventory inv-ok-01.yaml: 2 workloads in 2 namespaces" \
@@ -102,3 +122,89 @@ out=$("$BULKHEAD" check --help 2>/dev/null)
 rc=$?
 check_eq "--help exits 0" 0 "$rc"
 check_eq "--help prints the usage" "Usage: bulkhead check [--inventory FILE] FILE|DIR..." "$(echo "$out" | head -1)"
+
+# ---- limits ------------------------------------------------------------------
+# 80,000 labels in one mapping, the last a duplicate of the first: the
+# duplicate is found (keys are sorted, not compared pairwise) and the mapping
+# is refused by the key limit, all within a bound that holds under ASan.
+python3 - "$tmp/labels.yaml" 80000 <<'EOF'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as f:
+    f.write("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: big\n  labels:\n")
+    for i in range(n):
+        f.write(f"    k{i}: v\n")
+    f.write("    k0: again\nspec:\n  podSelector: {}\n")
+EOF
+start=$(date +%s%N)
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" check labels.yaml 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "80,000 labels: the duplicate and the key limit reported" \
+	"labels.yaml:6:5: error: metadata.labels: 80000 keys in one mapping, more than the limit of 1000 (--limit-keys-per-mapping)
+labels.yaml:80006:5: error: duplicate key \"k0\" (first defined at line 6, column 5)" "$out"
+check_eq "80,000 labels: exit 1" 1 "$rc"
+check "80,000 labels checked in under 10 s (took $ms ms)" test "$ms" -lt 10000
+start=$(date +%s%N)
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" check --limit-keys-per-mapping 100000 labels.yaml 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "80,000 labels within a raised limit: only the duplicate" \
+	"labels.yaml:80006:5: error: duplicate key \"k0\" (first defined at line 6, column 5)" "$out"
+check "80,000 labels decoded in under 10 s (took $ms ms)" test "$ms" -lt 10000
+
+# 1,000 rules of a /16 minus a /32, on distinct ports: 92 KB that would
+# decompose into 1,000,000 set elements for one workload.
+python3 - "$tmp/amp.yaml" 1000 <<'EOF'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as f:
+    f.write("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: amp, namespace: shop}\n"
+            "spec:\n  podSelector: {}\n  ingress:\n")
+    for i in range(n):
+        f.write(f"    - from: [{{ipBlock: {{cidr: 10.1.0.0/16, except: [10.1.{i // 256}.{i % 256}/32]}}}}]\n"
+                f"      ports: [{{port: {1000 + i}}}]\n")
+EOF
+printf 'workloads:\n  - {name: a, namespace: shop, labels: {app: a}, ips: [10.0.0.1]}\n' >"$tmp/amp-inv.yaml"
+AMP_ERR="amp.yaml:1:1: error: policy shop/amp: workload shop/a: set in4 would hold more than 100000 elements, the limit (--limit-elements-per-set)"
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" check amp.yaml 2>&1)
+check_eq "the amplifying policy alone is valid" "ok: 1 policy in 1 file" "$out"
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" check --inventory amp-inv.yaml amp.yaml 2>&1)
+rc=$?
+check_eq "check --inventory refuses the amplifying policy, naming policy, workload and set" "$AMP_ERR" "$out"
+check_eq "check --inventory: exit 1" 1 "$rc"
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" compile --inventory amp-inv.yaml --policies amp.yaml 2>&1)
+rc=$?
+check_eq "compile refuses the amplifying policy" "$AMP_ERR" "$out"
+check_eq "compile: exit 1 (invalid input, as for any invalid policy)" 1 "$rc"
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" explain --inventory amp-inv.yaml --policies amp.yaml \
+	--from 10.1.0.8 --to shop/a --port 1007/tcp 2>&1)
+rc=$?
+check_eq "explain refuses the amplifying policy" "$AMP_ERR" "$out"
+check_eq "explain: exit 2 (could not answer)" 2 "$rc"
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" explain --inventory amp-inv.yaml --policies amp.yaml \
+	--from 10.1.0.8 --to shop/a --port 1007/tcp --limit-elements-per-set 1000000 2>&1)
+check "a raised limit lets explain answer" grep -q "ALLOWED" <<<"$out"
+# the limit counts elements: 999,999 refuses the 1,000,000, 1,000,000 takes them
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" check --inventory amp-inv.yaml --limit-elements-per-set 999999 amp.yaml 2>&1)
+check "999,999 elements allowed: refused" grep -q "more than 999999 elements" <<<"$out"
+out=$(cd "$tmp" && timeout 60 "$BULKHEAD" check --inventory amp-inv.yaml --limit-elements-per-set 1000000 amp.yaml 2>&1)
+check_eq "1,000,000 elements allowed: accepted" "ok: 1 policy in 1 file
+ok: inventory amp-inv.yaml: 1 workload in 1 namespace" "$out"
+
+# the other limits, each named at its location
+out=$(cd "$tmp" && "$BULKHEAD" check --limit-rules-per-policy 999 amp.yaml 2>&1)
+check_eq "rules per policy" "amp.yaml:7:5: error: spec.ingress: 1000 rules, more than the limit of 999 (--limit-rules-per-policy)" "$out"
+printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {}\n  egress:\n    - to: [{ipBlock: {cidr: 10.0.0.0/8}}, {ipBlock: {cidr: 11.0.0.0/8}}]\n      ports: [{port: 1}, {port: 2}, {port: 3}]\n' >"$tmp/small.yaml"
+out=$(cd "$tmp" && "$BULKHEAD" check --limit-peers-per-rule 1 --limit-ports-per-rule 2 small.yaml 2>&1)
+check_eq "peers and ports per rule" "small.yaml:7:11: error: spec.egress[0].to: 2 peers, more than the limit of 1 (--limit-peers-per-rule)
+small.yaml:8:14: error: spec.egress[0].ports: 3 ports, more than the limit of 2 (--limit-ports-per-rule)" "$out"
+cp "$tmp/small.yaml" "$tmp/small2.yaml"
+sed -i 's/name: p}/name: q}/' "$tmp/small2.yaml"
+out=$(cd "$tmp" && "$BULKHEAD" check --limit-policies 1 small.yaml small2.yaml 2>&1)
+check_eq "policies in the set" "small2.yaml:1:1: error: more than 1 policies, the limit (--limit-policies): this one and those after it are not loaded" "$out"
+out=$(cd "$tmp" && "$BULKHEAD" check --limit-policies 2 small.yaml small2.yaml 2>&1)
+check_eq "policies in the set: at the limit" "ok: 2 policies in 2 files" "$out"
+for bad in 0 -1 x 4294967296; do
+	"$BULKHEAD" check --limit-policies "$bad" "$tmp/small.yaml" >/dev/null 2>&1
+	check_eq "--limit-policies $bad is a usage error" 2 "$?"
+done
