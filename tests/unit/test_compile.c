@@ -5,6 +5,7 @@
  * compiled rulesets (what the kernel gets; what `explain` says) and from
  * the independent reference evaluator. Then a generated cross-check.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "policy/compile.h"
+#include "policy/compile_int.h"
 #include "policy/eval.h"
 #include "policy/explain.h"
 #include "policy/model.h"
@@ -592,6 +594,159 @@ static void test_generated_crosscheck(void **state)
 	print_message("checked %u connections, %u allowed\n", checked, allowed);
 }
 
+/* ---- decomposition against brute force, and the element limit ------------------ */
+
+/*
+ * Random entries over a small space (addresses 0..47, ports 0..23, two
+ * protocols): every point must be in exactly the element of its protocol
+ * kind whose rule is the lowest covering rule, and points nothing covers
+ * in none.
+ */
+static void test_segment_bruteforce(void **state)
+{
+	(void)state;
+	for (unsigned seed = 1; seed <= 300; seed++) {
+		struct bh__seg_limit lim = { .max_elems = SIZE_MAX, .max_work = SIZE_MAX };
+		struct bh__ents in = { 0 };
+		struct bh_elems any, l4;
+		unsigned s = seed, n = 1 + rnd(&s) % 12;
+
+		for (unsigned i = 0; i < n; i++) {
+			unsigned a = rnd(&s) % 48, b = rnd(&s) % 48, p = rnd(&s) % 24, q = rnd(&s) % 24;
+			struct bh__ent e = { .lo = a < b ? a : b, .hi = a < b ? b : a, .rule = rnd(&s) % 6,
+					     .plo = (uint16_t)(p < q ? p : q), .phi = (uint16_t)(p < q ? q : p),
+					     .proto = rnd(&s) % 3 ? IPPROTO_TCP : 0, .fam = BH_FAM_V4 };
+
+			assert_int_equal(bh__ents_push(&in, &e), 0);
+		}
+		/* the reference reads the entries before bh__segment reorders them */
+		uint32_t want[2][48][24];
+
+		for (int k = 0; k < 2; k++)
+			for (unsigned a = 0; a < 48; a++)
+				for (unsigned p = 0; p < 24; p++) {
+					want[k][a][p] = BH_RULE_NONE;
+					for (size_t i = 0; i < in.n; i++) {
+						const struct bh__ent *e = &in.v[i];
+						bool covers = (e->proto != 0) == (k == 1) && e->lo <= a && a <= e->hi &&
+							      (!e->proto || (e->plo <= p && p <= e->phi));
+
+						if (covers && e->rule < want[k][a][p])
+							want[k][a][p] = e->rule;
+					}
+				}
+		assert_int_equal(bh__segment(&in, BH_FAM_V4, &lim, &any, &l4), 0);
+		check_disjoint(&any, BH_FAM_V4);
+		check_disjoint(&l4, BH_FAM_V4);
+		for (int k = 0; k < 2; k++) {
+			const struct bh_elems *es = k ? &l4 : &any;
+
+			for (unsigned a = 0; a < 48; a++)
+				for (unsigned p = 0; p < 24; p++) {
+					uint32_t got = BH_RULE_NONE;
+					uint8_t addr[16] = { 0, 0, 0, (uint8_t)a };
+
+					for (size_t i = 0; i < es->n; i++)
+						if (memcmp(es->v[i].lo, addr, 4) <= 0 && memcmp(addr, es->v[i].hi, 4) <= 0 &&
+						    es->v[i].port_lo <= p && p <= es->v[i].port_hi)
+							got = es->v[i].rule;
+					if (got != want[k][a][p])
+						fail_msg("seed %u: %s %u port %u: rule %u, want %u", seed,
+							 k ? "l4" : "any", a, p, got, want[k][a][p]);
+				}
+		}
+		free(in.v);
+		free(any.v);
+		free(l4.v);
+	}
+}
+
+/* n rules of 10.1.0.0/16 minus one /32 each, on `ports` ports each (distinct or shared). */
+static char *amp_policy(unsigned n, unsigned ports, bool distinct)
+{
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+
+	fputs(NP("x", "amp") "spec:\n  podSelector: {matchLabels: {pod: a}}\n  ingress:\n", f);
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(f, "  - from: [{ipBlock: {cidr: 10.1.0.0/16, except: [10.1.%u.%u/32]}}]\n    ports:",
+			i / 256, i % 256);
+		for (unsigned k = 0; k < ports; k++)
+			fprintf(f, " %s{port: %u}", k ? "," : "[", 1000 + 2 * (distinct ? i * ports + k : k));
+		fputs("]\n", f);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Compiles `pol` over base_inventory within an element limit: the return code, and the one message. */
+static int compile_at(const char *pol, uint32_t max_elems, char *msg, size_t len, size_t *elems)
+{
+	struct bh_limits lim = BH_LIMITS_DEFAULT;
+	struct bh_compiled *c = NULL;
+	struct loaded l;
+	struct bh_diag d;
+	int r;
+
+	load(base_inventory, pol, &l);
+	lim.elements_per_set = max_elems;
+	bh_diag_init(&d);
+	r = bh_compile_limited(l.pols, l.inv, &lim, &d, &c);
+	msg[0] = '\0';
+	if (d.n)
+		snprintf(msg, len, "%s:%u:%u: %s", d.v[0].loc.file, d.v[0].loc.line, d.v[0].loc.col,
+			 d.v[0].msg);
+	assert_int_equal(d.n, r ? 1 : 0);
+	*elems = 0;
+	if (!r) {
+		const struct bh_workload *w = bh_inventory_find(l.inv, "x", "a");
+		const struct bh_view *v = &c->groups[c->wl_group[w - l.inv->wl]].dir[BH_INGRESS].enforce;
+
+		*elems = v->l4[BH_FAM_V4].n;
+	} else {
+		assert_null(c);
+	}
+	bh_compiled_free(c);
+	bh_diag_deinit(&d);
+	unload(&l);
+	return r;
+}
+
+static void test_element_limit(void **state)
+{
+	char *pol = amp_policy(30, 1, true), msg[512];
+	size_t elems;
+
+	(void)state;
+	/* 30 rules -> 30 x 30 elements: the limit is on the count, inclusive */
+	assert_int_equal(compile_at(pol, 900, msg, sizeof(msg), &elems), 0);
+	assert_int_equal(elems, 900);
+	assert_string_equal(msg, "");
+	assert_int_equal(compile_at(pol, 899, msg, sizeof(msg), &elems), -E2BIG);
+	assert_string_equal(msg, "pol.yaml:1:1: policy x/amp: workload x/a: set in4 would hold more "
+				 "than 899 elements, the limit (--limit-elements-per-set)");
+	free(pol);
+
+	/* the same ports in every rule merge into few elements, but the sweep's work is bounded */
+	pol = amp_policy(10, 10, false);
+	assert_int_equal(compile_at(pol, 1000, msg, sizeof(msg), &elems), 0);
+	assert_true(elems <= 40);
+	assert_int_equal(compile_at(pol, 40, msg, sizeof(msg), &elems), -E2BIG);
+	assert_string_equal(msg, "pol.yaml:1:1: policy x/amp: workload x/a: set in4 has more overlapping "
+				 "ranges than can be merged in time into 40 elements, the limit "
+				 "(--limit-elements-per-set)");
+	free(pol);
+
+	/* and so is the number of entries before merging */
+	pol = amp_policy(20, 10, false);
+	assert_int_equal(compile_at(pol, 40, msg, sizeof(msg), &elems), -E2BIG);
+	assert_string_equal(msg, "pol.yaml:1:1: policy x/amp: workload x/a: sets in4 and in4_any have "
+				 "more address and port ranges than can be merged into 40 elements, "
+				 "the limit (--limit-elements-per-set)");
+	free(pol);
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 8];
@@ -604,5 +759,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_render_mentions_policies);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_log_tag);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_generated_crosscheck);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_segment_bruteforce);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_element_limit);
 	return _cmocka_run_group_tests("compile", tests, n, NULL, NULL);
 }

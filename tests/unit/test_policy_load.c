@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "policy/limits.h"
+#include "policy/lint.h"
 #include "policy/model.h"
 
 #define HDR "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
@@ -573,6 +575,150 @@ static void test_many_policies(void **state)
 	free(buf);
 }
 
+/* Loads yaml within lim expecting exactly one "line:col: message" error. */
+static void load_over(const struct bh_limits *lim, const char *yaml, const char *want)
+{
+	struct bh_policy_set *s = (void *)1;
+	struct bh_diag d;
+	char got[1200];
+
+	bh_diag_init(&d);
+	assert_int_equal(bh_policy_set_load_buf_limited("p.yaml", yaml, strlen(yaml), lim, &d, &s),
+			 -EINVAL);
+	assert_null(s);
+	if (d.n != 1) {
+		bh_diag_print(&d, stderr);
+		fail_msg("%zu diagnostics, want 1", d.n);
+	}
+	snprintf(got, sizeof(got), "%u:%u: %s", d.v[0].loc.line, d.v[0].loc.col, d.v[0].msg);
+	assert_string_equal(got, want);
+	bh_diag_deinit(&d);
+}
+
+static void test_limits(void **state)
+{
+	static const char pol[] =
+		HDR "metadata:\n  name: a\n  labels: {a: x, b: y, c: z}\nspec:\n  podSelector: {}\n"
+		"  ingress:\n    - from: [{podSelector: {}}, {namespaceSelector: {}}]\n"
+		"      ports: [{port: 1}, {port: 2}]\n    - {}\n";
+	struct bh_limits lim = BH_LIMITS_DEFAULT;
+	struct bh_policy_set *s;
+	struct bh_diag d;
+
+	(void)state;
+	/* at every limit: loads */
+	lim.keys_per_mapping = 4;
+	lim.rules_per_policy = 2;
+	lim.peers_per_rule = 2;
+	lim.ports_per_rule = 2;
+	lim.policies = 1;
+	bh_diag_init(&d);
+	assert_int_equal(bh_policy_set_load_buf_limited("p.yaml", pol, strlen(pol), &lim, &d, &s), 0);
+	assert_int_equal(s->v[0].n_rules[BH_INGRESS], 2);
+	bh_policy_set_free(s);
+	bh_diag_deinit(&d);
+
+	/* one over each: refused where it is */
+	lim.keys_per_mapping = 3;
+	load_over(&lim, pol, "1:1: 4 keys in one mapping, more than the limit of 3 "
+			     "(--limit-keys-per-mapping)");
+	lim.keys_per_mapping = 4;
+	load_over(&lim, HDR "metadata: {name: a}\nspec: {podSelector: {matchLabels: {a: b, c: d, e: f, g: h, i: j}}}\n",
+		  "4:35: spec.podSelector.matchLabels: 5 keys in one mapping, more than the limit of 4 "
+		  "(--limit-keys-per-mapping)");
+	lim.rules_per_policy = 1;
+	load_over(&lim, pol, "9:5: spec.ingress: 2 rules, more than the limit of 1 (--limit-rules-per-policy)");
+	lim.rules_per_policy = 2;
+	lim.peers_per_rule = 1;
+	load_over(&lim, pol, "9:13: spec.ingress[0].from: 2 peers, more than the limit of 1 "
+			     "(--limit-peers-per-rule)");
+	lim.peers_per_rule = 2;
+	lim.ports_per_rule = 1;
+	load_over(&lim, pol, "10:14: spec.ingress[0].ports: 2 ports, more than the limit of 1 "
+			     "(--limit-ports-per-rule)");
+	lim.ports_per_rule = 2;
+	load_over(&lim, HDR "metadata: {name: a}\nspec: {podSelector: {}}\n---\n"
+		  "kind: List\napiVersion: v1\nitems:\n"
+		  "  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: b}}\n"
+		  "  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: c}}\n",
+		  "9:5: items[0]: more than 1 policies, the limit (--limit-policies): this one and "
+		  "those after it are not loaded");
+}
+
+/* Lints yaml (against inventory inv_yaml when given): the warnings as "line:col: message". */
+static void lint_is(const char *yaml, const char *inv_yaml, const char *const *want)
+{
+	struct bh_policy_set *s = load_ok(yaml);
+	struct bh_inventory *inv = NULL;
+	struct bh_diag d;
+	size_t n = 0;
+
+	bh_diag_init(&d);
+	if (inv_yaml)
+		assert_int_equal(bh_inventory_load_buf("i.yaml", inv_yaml, strlen(inv_yaml), &d, &inv), 0);
+	assert_int_equal(bh_policy_set_lint(s, inv, &d), 0);
+	assert_int_equal(bh_diag_count(&d), 0);	/* warnings are never errors */
+	for (; want[n]; n++) {
+		char got[1200];
+
+		if (n >= d.n)
+			fail_msg("missing warning: %s", want[n]);
+		assert_int_equal(d.v[n].sev, BH_SEV_WARNING);
+		snprintf(got, sizeof(got), "%u:%u: %s", d.v[n].loc.line, d.v[n].loc.col, d.v[n].msg);
+		assert_string_equal(got, want[n]);
+	}
+	if (d.n != n) {
+		bh_diag_print(&d, stderr);
+		fail_msg("%zu warnings, want %zu", d.n, n);
+	}
+	assert_int_equal(bh_diag_warnings(&d), n);
+	bh_diag_deinit(&d);
+	bh_inventory_free(inv);
+	bh_policy_set_free(s);
+}
+
+static void test_lint(void **state)
+{
+	(void)state;
+	/* defaulted policyTypes never leave rules out; distinct rules are not duplicates */
+	lint_is(HDR "metadata: {name: a}\nspec:\n  podSelector: {}\n"
+		"  ingress: [{ports: [{port: 1}]}, {ports: [{port: 2}]}, {ports: [{port: 1, protocol: UDP}]}]\n"
+		"  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]},"
+		" {to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.2.0.0/16]}}]}]\n",
+		NULL, (const char *const[]){ NULL });
+	lint_is(HDR "metadata: {name: a}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n"
+		"  ingress:\n    - {}\n  egress:\n"
+		"    - to: [{podSelector: {matchLabels: {a: b}}, namespaceSelector: {}}]\n"
+		"    - to: [{podSelector: {matchLabels: {a: b}}, namespaceSelector: {}}]\n"
+		"    - to: [{podSelector: {matchLabels: {a: c}}, namespaceSelector: {}}]\n"
+		"    - to: [{podSelector: {matchLabels: {a: b}}, namespaceSelector: {}}]\n",
+		NULL, (const char *const[]){
+			"8:7: spec.ingress: 1 rule that never applies: policyTypes does not list Ingress",
+			"11:7: spec.egress[1]: the same rule as spec.egress[0] (line 10): it allows nothing more",
+			"13:7: spec.egress[3]: the same rule as spec.egress[0] (line 10): it allows nothing more",
+			NULL });
+	/* with an inventory: selectors that select nothing of it */
+	lint_is(HDR "metadata: {name: a, namespace: x}\nspec:\n  podSelector: {}\n  ingress:\n"
+		"    - from:\n"
+		"      - podSelector: {matchLabels: {app: web}}\n"
+		"      - podSelector: {matchLabels: {app: db}}\n"
+		"      - namespaceSelector: {matchLabels: {team: b}}\n"
+		"      - namespaceSelector: {matchLabels: {team: c}}\n"
+		"      - namespaceSelector: {matchLabels: {team: b}}\n"
+		"        podSelector: {matchLabels: {app: web}}\n"
+		"      - namespaceSelector: {matchExpressions: [{key: team, operator: Exists}]}\n"
+		"        podSelector: {matchLabels: {app: db}}\n"
+		"      - ipBlock: {cidr: 192.0.2.0/24}\n",
+		"namespaces:\n  - {name: x, labels: {team: a}}\n  - {name: y, labels: {team: b}}\n"
+		"workloads:\n  - {name: w, namespace: x, labels: {app: web}}\n"
+		"  - {name: d, namespace: y, labels: {app: db}}\n",
+		(const char *const[]){
+			"9:9: spec.ingress[0].from[1]: selects no workload of the inventory",
+			"11:9: spec.ingress[0].from[3].namespaceSelector: selects no namespace of the inventory",
+			"12:9: spec.ingress[0].from[4]: selects no workload of the inventory",
+			NULL });
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +739,8 @@ int main(void)
 		cmocka_unit_test(test_duplicate_policy),
 		cmocka_unit_test(test_load_paths),
 		cmocka_unit_test(test_many_policies),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_lint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
