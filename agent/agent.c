@@ -147,9 +147,9 @@ static int load_inventory(struct bh_agent *a)
 
 /*
  * A new generation. A policy set that passes the element limit is refused
- * like an invalid one (invalid-policy); the last valid set is compiled
- * again instead, so that workload changes still apply. -E2BIG when even
- * that passes it: the current generation stays in force.
+ * like an invalid one (invalid-policy): the last valid set is back, and is
+ * compiled again only when the workloads changed meanwhile. -E2BIG when no
+ * new generation is made: the current one stays in force.
  */
 static int compile_gen(struct bh_agent *a)
 {
@@ -164,7 +164,8 @@ static int compile_gen(struct bh_agent *a)
 			a->cnt.invalid_edits++;
 		}
 		bh_diag_deinit(&d);
-		if (r != -E2BIG || !bh_state_policies_revert(&a->st))
+		if (r != -E2BIG || !bh_state_policies_revert(&a->st) ||
+		    !bh_state_workloads_changed(&a->st))
 			break;
 	}
 	return r;
@@ -308,6 +309,8 @@ static void resync_cb(uv_timer_t *t)
 	struct bh_agent *a = t->data;
 	bool changed = bh_netns_resolve_ips(a->st.file_inv, NULL) != 0;
 
+	if (changed)
+		a->st.wl_version++;	/* addresses changed in place */
 	if (a->stopping)
 		return;
 	if (a->watch_on)

@@ -70,6 +70,7 @@ void bh_state_inventory_set(struct bh_state *st, struct bh_inventory *inv)
 {
 	bh_inventory_free(st->file_inv);
 	st->file_inv = inv;
+	st->wl_version++;
 }
 
 static long dock_find(const struct bh_state *st, const char *id)
@@ -100,6 +101,7 @@ int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl)
 	if (i >= 0) {
 		bh_workload_deinit(&st->dock[i]);
 		st->dock[i] = copy;
+		st->wl_version++;
 		return 0;
 	}
 	if (st->n_dock == st->cap_dock) {
@@ -114,6 +116,7 @@ int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl)
 		st->cap_dock = cap;
 	}
 	st->dock[st->n_dock++] = copy;
+	st->wl_version++;
 	return 0;
 }
 
@@ -125,6 +128,7 @@ int bh_state_docker_remove(struct bh_state *st, const struct bh_workload *wl)
 		return -ENOENT;
 	bh_workload_deinit(&st->dock[i]);
 	st->dock[i] = st->dock[--st->n_dock];
+	st->wl_version++;
 	return 0;
 }
 
@@ -133,6 +137,7 @@ void bh_state_docker_clear(struct bh_state *st)
 	for (size_t i = 0; i < st->n_dock; i++)
 		bh_workload_deinit(&st->dock[i]);
 	st->n_dock = 0;
+	st->wl_version++;
 }
 
 static int ns_copy(struct bh_inventory *m, const struct bh_inventory *src)
@@ -262,6 +267,13 @@ bool bh_state_policies_revert(struct bh_state *st)
 	return true;
 }
 
+bool bh_state_workloads_changed(const struct bh_state *st)
+{
+	const struct bh_gen *g = bh_state_current(st);
+
+	return !g || g->wl_version != st->wl_version;
+}
+
 int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
 			     struct bh_diag *diag)
 {
@@ -287,6 +299,7 @@ int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
 	g->pols = pols_get(st->pols);
 	g->inv = inv;
 	g->comp = comp;
+	g->wl_version = st->wl_version;
 	st->cur = slot;
 	return 0;
 }

@@ -27,6 +27,7 @@ struct bh_gen {
 	struct bh_state_pols *pols;	/* reference */
 	struct bh_inventory *inv;	/* the merged workload table (owned) */
 	struct bh_compiled *comp;	/* compiled from pols and inv (owned) */
+	uint64_t wl_version;		/* bh_state.wl_version it was compiled at */
 };
 
 struct bh_state {
@@ -38,6 +39,7 @@ struct bh_state {
 	size_t cur;
 	uint64_t next_id;
 	uint64_t dup_skipped;		/* workloads dropped as duplicates of ns/name */
+	uint64_t wl_version;		/* bumped by every change of the workloads */
 };
 
 void bh_state_init(struct bh_state *st);
@@ -77,6 +79,8 @@ int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
  * a newer set was refused at compile time. True when that changed the set.
  */
 bool bh_state_policies_revert(struct bh_state *st);
+/* True when the workloads changed since the current generation (or there is none). */
+bool bh_state_workloads_changed(const struct bh_state *st);
 
 /* The current generation, or NULL before the first compile. Borrowed. */
 const struct bh_gen *bh_state_current(const struct bh_state *st);
