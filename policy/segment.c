@@ -156,11 +156,32 @@ static void heap_pop(struct port_scratch *ps, size_t *n)
 		ps->heap[k] = last;
 }
 
+/* Few values: insertion sort beats qsort's call per comparison. */
+static void sort_bounds(uint32_t *b, size_t n)
+{
+	if (n > 32) {
+		qsort(b, n, sizeof(*b), cmp_u32);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = b[i];
+		size_t j = i;
+
+		for (; j && b[j - 1] > x; j--)
+			b[j] = b[j - 1];
+		b[j] = x;
+	}
+}
+
+/* Up to this many active entries, scanning them all for each piece is cheapest. */
+#define FEW_ACTIVE 16
+
 /*
  * Port pieces of the active entries: disjoint, sorted, each with the lowest
- * rule of the entries covering it. A sweep over the port boundaries with
- * the covering entries in a heap on rule id (an entry that ended leaves the
- * heap when it reaches the top): O(n log n) for n active entries.
+ * rule of the entries covering it. Past FEW_ACTIVE entries, a sweep over the
+ * port boundaries with the covering entries in a heap on rule id (an entry
+ * that ended leaves the heap when it reaches the top): O(n log n) for n
+ * active entries, where scanning them all for each piece is O(n^2).
  */
 static int port_pieces(const struct bh__ent *v, const size_t *act, size_t n_act,
 		       struct pieces *out, struct port_scratch *ps)
@@ -189,8 +210,22 @@ static int port_pieces(const struct bh__ent *v, const size_t *act, size_t n_act,
 		ps->bounds[nb++] = e->plo;
 		ps->bounds[nb++] = (uint32_t)e->phi + 1;
 	}
+	sort_bounds(ps->bounds, nb);
+	if (n_act <= FEW_ACTIVE) {
+		for (size_t j = 0; j + 1 < nb; j++) {
+			uint32_t lo = ps->bounds[j], hi = ps->bounds[j + 1] - 1, best = BH_RULE_NONE;
+
+			if (ps->bounds[j + 1] == lo)
+				continue;
+			for (size_t i = 0; i < n_act; i++)
+				if (ps->iv[i].plo <= lo && ps->iv[i].phi >= hi && ps->iv[i].rule < best)
+					best = ps->iv[i].rule;
+			if (best != BH_RULE_NONE && pieces_push(out, lo, hi, best))
+				return -ENOMEM;
+		}
+		return 0;
+	}
 	qsort(ps->iv, n_act, sizeof(*ps->iv), cmp_piece_lo);
-	qsort(ps->bounds, nb, sizeof(*ps->bounds), cmp_u32);
 	for (size_t j = 0; j + 1 < nb; j++) {
 		uint32_t lo = ps->bounds[j];
 
