@@ -468,11 +468,11 @@ static int compile_group(struct cctx *x, const struct bh_workload *w, struct bh_
 		}
 		dr->log = any_all ? BH_LOG_ALL : (any_sel && all_none) ? BH_LOG_NONE : BH_LOG_DENIED;
 		if ((ret = build_view(x, w, d, false, &dr->enforce)))
-			return ret;
+			goto fail;
 		if (any_audit) {
 			dr->has_audit = true;
 			if ((ret = build_view(x, w, d, true, &dr->audit)))
-				return ret;
+				goto fail;
 		}
 		h = fnv(h, &d, sizeof(d));
 		h = fnv(h, &dr->log, sizeof(dr->log));
@@ -483,6 +483,13 @@ static int compile_group(struct cctx *x, const struct bh_workload *w, struct bh_
 	}
 	rs->hash = h;
 	return 0;
+fail:
+	/* the caller frees compiled groups only: this one's views go here */
+	for (int d = 0; d < BH_DIR_MAX; d++) {
+		view_deinit(&rs->dir[d].enforce);
+		view_deinit(&rs->dir[d].audit);
+	}
+	return ret;
 }
 
 /* ---- stage 3: grouping ------------------------------------------------------------ */
