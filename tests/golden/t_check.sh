@@ -178,7 +178,7 @@ check_eq "check --inventory: exit 1" 1 "$rc"
 out=$(cd "$tmp" && timeout 60 "$BULKHEAD" compile --inventory amp-inv.yaml --policies amp.yaml 2>&1)
 rc=$?
 check_eq "compile refuses the amplifying policy" "$AMP_ERR" "$out"
-check_eq "compile: exit 1 (invalid input, as for any invalid policy)" 1 "$rc"
+check_eq "compile: exit 2 (invalid input, as for any invalid policy)" 2 "$rc"
 out=$(cd "$tmp" && timeout 60 "$BULKHEAD" explain --inventory amp-inv.yaml --policies amp.yaml \
 	--from 10.1.0.8 --to shop/a --port 1007/tcp 2>&1)
 rc=$?
@@ -210,4 +210,15 @@ check_eq "policies in the set: at the limit" "ok: 2 policies in 2 files" "$out"
 for bad in 0 -1 x 4294967296; do
 	"$BULKHEAD" check --limit-policies "$bad" "$tmp/small.yaml" >/dev/null 2>&1
 	check_eq "--limit-policies $bad is a usage error" 2 "$?"
+done
+# one flag table: every command that loads policies takes the limits, with
+# one range, one message and one default (the agent too)
+for cmd in check compile explain apply agent; do
+	"$BULKHEAD" "$cmd" --limit-elements-per-set 0 --help >/dev/null 2>"$tmp/err"
+	check_eq "$cmd --limit-elements-per-set 0: usage error" 2 "$?"
+	check_eq "$cmd --limit-elements-per-set 0: the table's message" \
+		"bulkhead $cmd: invalid value '0' for --limit-elements-per-set (expected 1..4294967295)" \
+		"$(head -1 "$tmp/err")"
+	check "$cmd --help lists the limits with their defaults" \
+		grep -qE -- "--limit-keys-per-mapping N +.*\(default: 1000\)" <("$BULKHEAD" "$cmd" --help)
 done

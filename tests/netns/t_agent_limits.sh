@@ -129,14 +129,14 @@ check_not "over the peer limit: web -> db:5432 still denied" probe web 10.98.0.3
 rm -f "$D/pol/peers.yaml"
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID"
 
-# nothing valid to start with: the agent stops with status 1, like invalid policies
+# nothing valid to start with: the agent stops with status 2, like invalid policies
 amp 40 "$D/pol/amp.yaml"
 start_agent "$D/log2.json" --policies "$D/pol" --inventory "$D/inv.yaml" --control "$CTL" \
 	--limit-elements-per-set 1000
 rc=0
 for ((i = 0; i < 100; i++)); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$AGENT_PID" || rc=$?
-check_eq "start over a limit: exit status 1" 1 "$rc"
+check_eq "start over a limit: exit status 2 (invalid input)" 2 "$rc"
 check "start over a limit: invalid-policy reported" log_has '.event.action=="invalid-policy"'
 check_not "start over a limit: never ready" log_has '.event.action=="ready"'
 check "start over a limit: the tables of the last run stay" has_table db
@@ -147,7 +147,7 @@ ip netns add "$P-fresh" && on_exit "ip netns del $P-fresh"
 printf 'workloads:\n  - {name: db, namespace: shop, labels: {app: db}, netns: /run/netns/%s-fresh, ips: [10.98.0.9]}\n' "$P" >"$D/fresh.yaml"
 out=$("$BULKHEAD" apply --inventory "$D/fresh.yaml" --policies "$D/pol" --limit-elements-per-set 1000 2>&1)
 rc=$?
-check_eq "apply over a limit: exit 1 (invalid input, as main does for apply)" 1 "$rc"
+check_eq "apply over a limit: exit 2 (invalid input)" 2 "$rc"
 check "apply over a limit: the error names policy, workload and set" \
 	grep -q "amp.yaml:1:1: error: policy shop/amp: workload shop/db: set in4 would hold more than 1000 elements" <<<"$out"
 check_not "apply over a limit: no table in the namespace" has_table fresh
