@@ -32,8 +32,10 @@ int bh_netns_run(const char *path, int (*fn)(void *arg), void *arg)
 {
 	int self, target, ret;
 
-	if (!path || !*path)
+	if (!path)
 		return fn(arg);
+	if (!*path)
+		return -EINVAL;	/* never "here" by accident: only NULL means the current namespace */
 
 	/* thread-self: setns() changes the calling thread only */
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

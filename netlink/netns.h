@@ -17,8 +17,8 @@ struct bh_diag;
 struct bh_inventory;
 
 /*
- * Run fn(arg) inside the network namespace at path (NULL or "" runs it
- * in the current namespace). Returns fn's return value, or a negative
+ * Run fn(arg) inside the network namespace at path (NULL, and only NULL,
+ * runs it in the current namespace; "" is -EINVAL). Returns fn's return value, or a negative
  * errno when the namespace cannot be opened or entered (fn is then not
  * called; no descriptor is left open).
  *

@@ -120,12 +120,29 @@ static int wl_string(struct bh_dctx *c, const struct bh_ynode *v, char **dst)
 	return bh__dstrdup(c, v, dst);
 }
 
+/*
+ * An absolute path only: "" (or a relative path, resolved against whatever
+ * directory the agent runs in) would name the agent's own namespace, and a
+ * default-deny policy would then firewall the host itself.
+ */
 static int wl_netns(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
 	struct inv_state *st = obj;
+	char **dst = &st->cur->netns;
+	int err;
 
 	st->netns_at[st->cur_idx] = (struct bh_loc){ c->file, v->line, v->col };
-	return wl_string(c, v, &st->cur->netns);
+	err = wl_string(c, v, dst);
+	if (err || !*dst || (*dst)[0] == '/')
+		return err;
+	if (!(*dst)[0])
+		bh__derr(c, v, "empty path: give the absolute path of the workload's network "
+			 "namespace, or leave netns out");
+	else
+		bh__derr(c, v, "\"%s\" is not an absolute path (e.g. /run/netns/NAME)", *dst);
+	free(*dst);
+	*dst = NULL;
+	return 0;
 }
 
 static int wl_container_id(struct bh_dctx *c, const struct bh_ynode *v, void *obj)

@@ -2,7 +2,10 @@
 /*
  * Entering network namespaces (netlink/netns.h): no descriptor survives an
  * error path, and a thread that cannot go back to its namespace ends the
- * process loudly instead of carrying on inside the other one.
+ * process loudly instead of carrying on inside the other one. Only NULL
+ * means "the current namespace": an empty path is an error, never the
+ * agent's own namespace by accident (a default-deny table there would
+ * firewall the host).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -144,11 +147,37 @@ static void test_netns_failed_return_aborts(void **state)
 	assert_non_null(strstr(err, "Operation not permitted"));
 }
 
+static int count_call(void *arg)
+{
+	(*(int *)arg)++;
+	return 7;
+}
+
+static void test_netns_empty_path_is_einval(void **state)
+{
+	struct bh_addr *ips = NULL;
+	size_t n = 99;
+	int calls = 0, fd;
+
+	assert_int_equal(bh_netns_run("", count_call, &calls), -EINVAL);
+	assert_int_equal(calls, 0);
+	assert_int_equal(bh_netns_socket("", AF_INET, SOCK_DGRAM, 0), -EINVAL);
+	assert_int_equal(bh_netns_addrs("", &ips, &n), -EINVAL);
+	assert_null(ips);
+	/* NULL, and only NULL, is the current namespace */
+	assert_int_equal(bh_netns_run(NULL, count_call, &calls), 7);
+	assert_int_equal(calls, 1);
+	fd = bh_netns_socket(NULL, AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_netns_errors_leave_no_fd),
 		cmocka_unit_test(test_netns_failed_return_aborts),
+		cmocka_unit_test(test_netns_empty_path_is_einval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
