@@ -35,15 +35,25 @@ fail:
 	return r;
 }
 
+/* A failed reopen is reported on stderr and as a lifecycle line (through every sink). */
 int bh_out_reopen(struct bh_out *o)
 {
 	int res = 0;
 
 	for (size_t i = 0; i < o->n; i++) {
+		const char *spec = bh_sink_spec(o->v[i]);
+		char msg[512];
 		int r = bh_sink_reopen(o->v[i]);
 
-		if (r < 0 && !res)
+		if (r >= 0)
+			continue;
+		if (!res)
 			res = r;
+		snprintf(msg, sizeof(msg), "reopening %s: %s; lines go on to the file open before",
+			 spec, strerror(-r));
+		fprintf(stderr, "bulkhead: log %s\n", msg);
+		bh_out_lifecycle(o, "log-reopen-failed", "failure",
+				 json_pack("{s:s, s:s}", "sink", spec, "error", strerror(-r)), msg);
 	}
 	return res;
 }
@@ -59,6 +69,19 @@ uint64_t bh_out_dropped(const struct bh_out *o)
 		d += st.dropped;
 	}
 	return d;
+}
+
+uint64_t bh_out_reopen_errors(const struct bh_out *o)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < o->n; i++) {
+		struct bh_sink_stats st;
+
+		bh_sink_stats(o->v[i], &st);
+		n += st.reopen_errors;
+	}
+	return n;
 }
 
 static void sink_closed(void *arg)

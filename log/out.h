@@ -35,10 +35,16 @@ struct bh_out {
  */
 int bh_out_open(struct bh_out *o, uv_loop_t *loop, char *const *specs, size_t n,
 		const char *hostname, const char **bad);
-/* Reopen file sinks (rotation), reconnect TCP ones. 0 or the first -errno. */
+/*
+ * Reopen file sinks (rotation), reconnect TCP ones. 0 or the first -errno;
+ * each failure is written to stderr and as a "log-reopen-failed" lifecycle
+ * line, and counted (bh_out_reopen_errors).
+ */
 int bh_out_reopen(struct bh_out *o);
 /* Dropped lines summed over the sinks (queue full, write errors). */
 uint64_t bh_out_dropped(const struct bh_out *o);
+/* Failed file reopens summed over the sinks. */
+uint64_t bh_out_reopen_errors(const struct bh_out *o);
 /* Close every sink (asynchronously: run the loop afterwards). Idempotent. */
 void bh_out_close(struct bh_out *o);
 

@@ -226,8 +226,16 @@ static int flush_stream(struct bh_sink *s)
 		int cnt = 0;
 		ssize_t n;
 
+		bool nl = s->cut;
+
+		/* A line cut by a failed write is ended before anything else goes out. */
+		if (nl) {
+			iov[0].iov_base = (void *)"\n";
+			iov[0].iov_len = 1;
+			cnt = 1;
+		}
 		for (; off < s->q_tail && cnt < BH_SINK_IOV; off = rec_next(s, off), cnt++) {
-			size_t skip = cnt ? 0 : s->head_off;
+			size_t skip = off == s->q_head ? s->head_off : 0;
 
 			iov[cnt].iov_base = s->q + off + REC_HDR + skip;
 			iov[cnt].iov_len = rec_len(s, off) - skip;
@@ -247,11 +255,21 @@ static int flush_stream(struct bh_sink *s)
 				s->ops->lost(s, err);
 				return 0;
 			}
-			/* A file or pipe that cannot take data: drop rather than retry forever. */
+			/*
+			 * A file or pipe that cannot take data (ENOSPC): drop rather
+			 * than retry forever. When part of a line went out, the
+			 * next write starts with the newline that ends it.
+			 */
+			if (s->head_off)
+				s->cut = true;
 			drop_all(s);
 			return err;
 		}
 		s->st.bytes += (uint64_t)n;
+		if (nl && n > 0) {
+			s->cut = false;
+			n--;
+		}
 		while (n > 0) {
 			size_t left = rec_len(s, s->q_head) - s->head_off;
 

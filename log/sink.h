@@ -12,7 +12,11 @@
  *
  * Specs:
  *   "-" or "stdout"            standard output
- *   "file:/path" or "/path"    a file opened O_APPEND (bh_sink_reopen after rotation)
+ *   "file:/path" or "/path"    a regular file opened O_APPEND, never through a symlink
+ *                              and never blocking (bh_sink_reopen after rotation);
+ *                              a line cut by a failed write (ENOSPC) is ended with a
+ *                              newline before the next line, also when the file was
+ *                              left that way before it was opened
  *   "syslog"                   RFC 5424 over the unix datagram socket /dev/log
  *   "syslog+unix:/path"        same, another socket path
  *   "syslog+udp:host:port"     RFC 5424 over UDP ("[v6addr]:port" for IPv6)
@@ -37,12 +41,15 @@ struct bh_sink_stats {
 	uint64_t bytes;		/* bytes written, framing included */
 	uint64_t errors;	/* failed writes / connection attempts */
 	uint64_t reconnects;	/* TCP connections established after the first */
+	uint64_t reopen_errors;	/* file reopens that failed (the file open before stays) */
 	size_t queued;		/* bytes waiting now */
 };
 
 /*
- * Opens a sink on loop. Returns 0 and *out, -EINVAL for a bad spec, or
- * -errno (a file that cannot be opened, a name that does not resolve).
+ * Opens a sink on loop. Returns 0 and *out, -EINVAL for a bad spec or a
+ * path that is not a regular file (a FIFO, a device; -EISDIR a directory,
+ * -ELOOP a symlink), or -errno (a file that cannot be opened, a name that
+ * does not resolve).
  * A TCP sink that cannot connect yet is not an error: it queues and
  * retries. Close with bh_sink_close.
  */
@@ -58,7 +65,11 @@ int bh_sink_write(struct bh_sink *s, const char *line, size_t len);
 /* Writes what can be written now without blocking. 0 or -errno of a hard error. */
 int bh_sink_flush(struct bh_sink *s);
 
-/* File: open the path again (after logrotate renamed it). Others: reconnect TCP, else nothing. */
+/*
+ * File: open the path again (after logrotate renamed it); on failure (same
+ * errors as at open) lines go on to the file open before and the failure is
+ * counted in errors and reopen_errors. Others: reconnect TCP, else nothing.
+ */
 int bh_sink_reopen(struct bh_sink *s);
 
 void bh_sink_stats(const struct bh_sink *s, struct bh_sink_stats *st);

@@ -67,6 +67,7 @@ struct bh_sink {
 	bool connecting;
 	bool closing;
 	bool wants_out;		/* poll for POLLOUT */
+	bool cut;		/* the stream ends inside a line: a newline goes out first */
 	/* queue of records: [uint32_t len][bytes], len rounded up to 4 */
 	uint8_t *q;
 	size_t q_head, q_tail, q_cap, q_max;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Sinks on a real libuv loop: file rotation without loss, RFC 5424 over a
- * unix datagram socket, the queue bound, TCP octet counting and reconnect.
+ * unix datagram socket, the queue bound, TCP octet counting and reconnect;
+ * file sinks that refuse symlinks and FIFOs without blocking, end a line cut
+ * by ENOSPC (a tiny tmpfs) before the next one, and report failed reopens.
  * With arguments the binary is the sender used by tests/netns/t_rsyslog.sh:
  *   test_sink send SPEC COUNT   writes COUNT numbered JSON lines to SPEC
  */
@@ -18,11 +20,16 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <cmocka.h>
 #include <uv.h>
 
+#include "log/out.h"
 #include "log/sink.h"
 
 static int closed;
@@ -436,6 +443,243 @@ static void test_stdout_pipe_backpressure(void **state)
 	free(acc);
 }
 
+/* ---- file sinks: what the path may be, cut lines, failed reopens ------------------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+	static char buf[1 << 16];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = 0;
+	*len = (size_t)n;
+	return buf;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void test_file_symlink_refused(void **state)
+{
+	char *d = tmpdir(), target[128], link[128], spec[160];
+	struct bh_sink *s = NULL;
+	uv_loop_t loop;
+	size_t len;
+
+	snprintf(target, sizeof(target), "%s/precious", d);
+	snprintf(link, sizeof(link), "%s/link.json", d);
+	snprintf(spec, sizeof(spec), "file:%s", link);
+	write_file(target, "keep\n");
+	assert_int_equal(symlink(target, link), 0);
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), -ELOOP);
+	assert_int_equal(bh_sink_open_from_spec(&loop, link, &s), -ELOOP);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_string_equal(slurp(target, &len), "keep\n");
+	unlink(link);
+	unlink(target);
+	rmdir(d);
+}
+
+static void on_alarm(int sig)
+{
+	static const char m[] = "# blocked opening or reopening a FIFO\n";
+
+	(void)!write(2, m, sizeof(m) - 1);
+	_exit(1);
+}
+
+/* A FIFO (no reader) is refused at open and at reopen, at once, and the old file stays. */
+static void test_file_fifo_refused(void **state)
+{
+	char *d = tmpdir(), fifo[128], path[128], moved[140], spec[160];
+	struct bh_sink *s = NULL;
+	struct bh_sink_stats st;
+	uv_loop_t loop;
+	size_t len;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", d);
+	snprintf(path, sizeof(path), "%s/log.json", d);
+	snprintf(moved, sizeof(moved), "%s/log.json.1", d);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	uv_loop_init(&loop);
+	snprintf(spec, sizeof(spec), "file:%s", fifo);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), -EINVAL);
+
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), 0);
+	assert_int_equal(bh_sink_write(s, "{\"n\":1}\n", 8), 0);
+	run_some(&loop, 1);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(rename(fifo, path), 0);
+	assert_int_equal(bh_sink_reopen(s), -EINVAL);
+	alarm(0);
+	assert_int_equal(bh_sink_write(s, "{\"n\":2}\n", 8), 0);
+	run_some(&loop, 1);
+	bh_sink_stats(s, &st);
+	assert_int_equal(st.reopen_errors, 1);
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.written, 2);
+	close_and_finish(&loop, s);
+	assert_string_equal(slurp(moved, &len), "{\"n\":1}\n{\"n\":2}\n");
+	unlink(path);
+	unlink(moved);
+	rmdir(d);
+}
+
+/* A failed reopen through bh_out: reported as a lifecycle line, counted. */
+static void test_out_reopen_failure_reported(void **state)
+{
+	char *d = tmpdir(), path[128], moved[140];
+	char *specs[1] = { path };
+	struct bh_out o;
+	uv_loop_t loop;
+	const char *bad = NULL;
+	size_t len;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/log.json", d);
+	snprintf(moved, sizeof(moved), "%s/log.json.1", d);
+	uv_loop_init(&loop);
+	assert_int_equal(bh_out_open(&o, &loop, specs, 1, "node", &bad), 0);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(mkdir(path, 0700), 0);	/* what is at the path now cannot be a log */
+	assert_int_equal(bh_out_reopen(&o), -EISDIR);
+	assert_int_equal(bh_out_reopen_errors(&o), 1);
+	run_some(&loop, 2);
+	bh_out_close(&o);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	text = slurp(moved, &len);
+	assert_non_null(strstr(text, "\"action\":\"log-reopen-failed\""));
+	assert_non_null(strstr(text, "\"sink\":\""));
+	assert_int_equal(text[len - 1], '\n');
+	rmdir(path);
+	unlink(moved);
+	rmdir(d);
+}
+
+/* A file left ending inside a line (a crash, a full disk) gets the newline first. */
+static void test_file_ends_mid_line(void **state)
+{
+	char *d = tmpdir(), path[128];
+	struct bh_sink *s;
+	uv_loop_t loop;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/log.json", d);
+	write_file(path, "{\"n\":0}\n{\"n\":1,\"cut");
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, path, &s), 0);
+	assert_int_equal(bh_sink_write(s, "{\"n\":2}\n", 8), 0);
+	run_some(&loop, 1);
+	close_and_finish(&loop, s);
+	assert_string_equal(slurp(path, &len), "{\"n\":0}\n{\"n\":1,\"cut\n{\"n\":2}\n");
+	unlink(path);
+	rmdir(d);
+}
+
+#define CUT_LINE 100	/* 8192 bytes of room is no whole number of lines */
+
+static size_t cut_line(char *buf, int n)
+{
+	int l = snprintf(buf, CUT_LINE + 1, "{\"n\":%04d,\"pad\":\"%0*d\"}\n", n, CUT_LINE - 20, 0);
+
+	assert_int_equal(l, CUT_LINE);
+	return CUT_LINE;
+}
+
+/*
+ * ENOSPC on a real file system (a 16 KiB tmpfs in a mount namespace of this
+ * process): writev writes part of a burst, then fails; the cut line is ended
+ * with a newline before the next line, which starts a line of its own.
+ */
+static void test_file_enospc_cut_line(void **state)
+{
+	char *d = tmpdir(), mnt[128], path[160], filler[160], line[CUT_LINE + 1];
+	struct bh_sink *s;
+	struct bh_sink_stats st;
+	uv_loop_t loop;
+	size_t len, nlines = 0, prefixes = 0;
+	char *text, *p;
+	int fd;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		rmdir(d);
+		skip();
+	}
+	snprintf(mnt, sizeof(mnt), "%s", d);
+	assert_int_equal(mount("tmpfs", mnt, "tmpfs", 0, "size=16k"), 0);
+	snprintf(path, sizeof(path), "%s/log.json", mnt);
+	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	fd = open(filler, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	memset(line, 'f', sizeof(line));
+	for (int i = 0; i < 16384 / (int)sizeof(line) + 1; i++)
+		if (write(fd, line, sizeof(line)) < 0)
+			break;
+	close(fd);
+	/* leave two pages of room */
+	assert_int_equal(truncate(filler, 16384 - 8192), 0);
+
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, path, &s), 0);
+	for (int i = 0; i < 150; i++)
+		bh_sink_write(s, line, cut_line(line, i));
+	run_some(&loop, 2);
+	bh_sink_stats(s, &st);
+	assert_true(st.errors >= 1);
+	assert_true(st.dropped >= 1);
+	text = slurp(path, &len);
+	assert_true(len > 0 && text[len - 1] != '\n');	/* the disk cut a line */
+
+	assert_int_equal(unlink(filler), 0);	/* room again */
+	bh_sink_write(s, line, cut_line(line, 9999));
+	run_some(&loop, 2);
+	close_and_finish(&loop, s);
+
+	/* lines 0..k-1 whole, line k cut and ended, then line 9999 whole */
+	text = slurp(path, &len);
+	assert_int_equal(text[len - 1], '\n');
+	for (p = text; p < text + len; nlines++) {
+		char *nl = memchr(p, '\n', (size_t)(text + len - p));
+		size_t l = (size_t)(nl - p) + 1;
+
+		if (nl + 1 == text + len) {
+			cut_line(line, 9999);
+			assert_int_equal(l, CUT_LINE);
+		} else {
+			cut_line(line, (int)nlines);
+		}
+		if (l == CUT_LINE) {
+			assert_memory_equal(p, line, l);
+		} else {
+			assert_true(l < CUT_LINE);
+			assert_memory_equal(p, line, l - 1);
+			prefixes++;
+		}
+		p = nl + 1;
+	}
+	assert_int_equal(prefixes, 1);
+	assert_true(nlines > 2);
+	unlink(path);
+	umount(mnt);
+	rmdir(d);
+}
+
 /* ---- send mode (for the rsyslog test) ---------------------------------------------- */
 
 static int send_main(const char *spec, long count)
@@ -485,6 +729,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_tcp_reconnect),
 		cmocka_unit_test(test_stdout_pipe_backpressure),
+		cmocka_unit_test(test_file_symlink_refused),
+		cmocka_unit_test(test_file_fifo_refused),
+		cmocka_unit_test(test_out_reopen_failure_reported),
+		cmocka_unit_test(test_file_ends_mid_line),
+		cmocka_unit_test(test_file_enospc_cut_line),
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "send"))
