@@ -78,6 +78,7 @@ struct bh_agent {
 	char pend_docker_action[32];	/* that event's action (create, connect, start) */
 	char pend_first[256];	/* "ns/name" to program first */
 	uint64_t start_ns;
+	uint64_t iso_gen;	/* generation whose isolated workloads were reported */
 	char *last_error;
 	struct bh_agent_counters cnt;
 	struct bh_lat lat;		/* event to enforced */

@@ -63,7 +63,7 @@ static json_t *ips_json(const struct bh_workload *w)
 	return a;
 }
 
-static json_t *workload_json(struct bh_agent *a, const struct bh_workload *w)
+static json_t *workload_json(struct bh_agent *a, const struct bh_gen *g, const struct bh_workload *w)
 {
 	const char *ns = w->namespace ? w->namespace : "default";
 	const struct bh_rec_wl *r = bh_reconcile_find(&a->rec, ns, w->name);
@@ -74,8 +74,10 @@ static json_t *workload_json(struct bh_agent *a, const struct bh_workload *w)
 		state = "no-netns";
 	else if (!r || !r->programmed)
 		state = r && r->last_error ? "failed" : "pending";
+	else if (r->last_error)
+		state = "stale";
 	else
-		state = r->last_error ? "stale" : "enforced";
+		state = w->isolated ? "isolated" : "enforced";	/* fail closed: default-deny */
 	o = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s, s:s}", "namespace", ns, "name", w->name,
 		      "labels", labels_json(&w->labels), "ips", ips_json(w), "netns", w->netns,
 		      "source", w->container_id ? "docker" : "inventory", "state", state);
@@ -85,6 +87,13 @@ static json_t *workload_json(struct bh_agent *a, const struct bh_workload *w)
 		json_object_set_new(o, "generation", json_integer((json_int_t)r->gen));
 	json_object_set_new(o, "last_error", r && r->last_error ? json_string(r->last_error)
 								: json_null());
+	if (w->isolated) {
+		const struct bh_gen_iso *why = bh_gen_iso_find(g, w->container_id);
+
+		json_object_set_new(o, "isolated", json_pack("{s:s, s:s?, s:s?}", "cause", w->isolated,
+							     "claimed", why ? why->claimed : NULL,
+							     "held_by", why ? why->held_by : NULL));
+	}
 	if (w->container_id)
 		json_object_set_new(o, "container", json_pack("{s:s, s:s?, s:s?}", "id",
 							      w->container_id, "name",
@@ -110,7 +119,7 @@ json_t *bh_agent_status(struct bh_agent *a)
 		bh_logrx_stats_get(a->logrx, &ls);
 	wls = json_array();
 	for (size_t i = 0; g && wls && i < g->inv->n_wl; i++)
-		json_array_append_new(wls, workload_json(a, &g->inv->wl[i]));
+		json_array_append_new(wls, workload_json(a, g, &g->inv->wl[i]));
 	o = json_pack("{s:b, s:I, s:b, s:f, s:s, s:o}", "ok", 1, "generation",
 		      (json_int_t)(g ? g->id : 0), "ready", a->ready,
 		      "uptime_s", (uv_hrtime() - a->start_ns) / 1e9, "hostname", a->hostname,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +32,21 @@ void bh_state_init(struct bh_state *st)
 	st->next_id = 1;
 }
 
+static void iso_free(struct bh_gen_iso *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].container_id);
+		free(v[i].claimed);
+		free(v[i].held_by);
+	}
+	free(v);
+}
+
 static void gen_clear(struct bh_gen *g)
 {
 	bh_compiled_free(g->comp);
 	bh_inventory_free(g->inv);
+	iso_free(g->iso, g->n_iso);
 	pols_put(g->pols);
 	memset(g, 0, sizeof(*g));
 }
@@ -191,28 +203,85 @@ struct cand {
 	size_t order;			/* inventory first, then Docker, in source order */
 };
 
+static int identity_cmp(const struct bh_workload *a, const struct bh_workload *b)
+{
+	int c = strcmp(a->namespace ? a->namespace : "default",
+		       b->namespace ? b->namespace : "default");
+
+	return c ? c : strcmp(a->name, b->name);
+}
+
+/* Claimants of one identity in precedence order (state.h): the owner first. */
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
-	int c = strcmp(x->w->namespace ? x->w->namespace : "default",
-		       y->w->namespace ? y->w->namespace : "default");
+	uint64_t cx = (uint64_t)x->w->created_ns - 1, cy = (uint64_t)y->w->created_ns - 1;
+	int c = identity_cmp(x->w, y->w);
 
-	if (!c)
-		c = strcmp(x->w->name, y->w->name);
-	return c ? c : (x->order > y->order) - (x->order < y->order);
+	if (c)
+		return c;
+	if (!x->src != !y->src)
+		return x->src ? -1 : 1;
+	if (!x->w->isolated != !y->w->isolated)
+		return x->w->isolated ? 1 : -1;
+	if (cx != cy)		/* 0 (unknown) wraps to the largest: last */
+		return cx < cy ? -1 : 1;
+	if (x->w->container_id && y->w->container_id &&
+	    (c = strcmp(x->w->container_id, y->w->container_id)))
+		return c;
+	return (x->order > y->order) - (x->order < y->order);
 }
 
-static int merge(struct bh_state *st, struct bh_inventory **out)
+/*
+ * w claims what owner holds: w is kept isolated under "<name>/<container id>"
+ * and the conflict recorded in iso[*n_iso]. 0 or -ENOMEM.
+ */
+static int loser_add(struct bh_workload *w, const struct bh_workload *owner,
+		     struct bh_gen_iso *iso, size_t *n_iso)
+{
+	struct bh_gen_iso *r = &iso[*n_iso];
+	char *name;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	if (asprintf(&r->claimed, "%s/%s", w->namespace ? w->namespace : "default", w->name) < 0)
+		r->claimed = NULL;
+	n = owner->container_id ? asprintf(&r->held_by, "container %s", owner->container_id)
+				: asprintf(&r->held_by, "inventory");
+	if (n < 0)
+		r->held_by = NULL;
+	r->container_id = strdup(w->container_id);
+	if (asprintf(&name, "%s/%s", w->name, w->container_id) < 0)
+		name = NULL;
+	if (!r->claimed || !r->held_by || !r->container_id || !name) {
+		free(name);
+		free(r->claimed);
+		free(r->held_by);
+		free(r->container_id);
+		return -ENOMEM;
+	}
+	free(w->name);
+	w->name = name;
+	if (!w->isolated)
+		w->isolated = "identity-conflict";
+	(*n_iso)++;
+	return 0;
+}
+
+static int merge(struct bh_state *st, struct bh_inventory **out, struct bh_gen_iso **iso_out,
+		 size_t *n_iso_out)
 {
 	const struct bh_inventory *fi = st->file_inv;
-	size_t n = (fi ? fi->n_wl : 0) + st->n_dock, k = 0;
+	size_t n = (fi ? fi->n_wl : 0) + st->n_dock, k = 0, n_iso = 0, owner = 0;
+	struct bh_gen_iso *iso = NULL;
 	struct bh_inventory *m;
 	struct cand *c;
 	int r = -ENOMEM;
 
 	m = calloc(1, sizeof(*m));
 	c = calloc(n ? n : 1, sizeof(*c));
-	if (!m || !c)
+	iso = calloc(n ? n : 1, sizeof(*iso));
+	if (!m || !c || !iso)
 		goto fail;
 	m->wl = calloc(n ? n : 1, sizeof(*m->wl));
 	if (!m->wl)
@@ -221,18 +290,25 @@ static int merge(struct bh_state *st, struct bh_inventory **out)
 		c[k] = (struct cand){ &fi->wl[i], fi, k };
 	for (size_t i = 0; i < st->n_dock; i++, k++)
 		c[k] = (struct cand){ &st->dock[i], NULL, k };
-	/* Sorted by ns/name then source order: the first of equal names wins. */
 	qsort(c, n, sizeof(*c), cand_cmp);
-	st->dup_skipped = 0;
+	st->identity_conflicts = 0;
 	r = ns_copy(m, fi);
 	if (!r)
 		r = files_copy(m, fi);
 	for (size_t i = 0; !r && i < n; i++) {
-		if (i && !cand_cmp(&(struct cand){ c[i].w, NULL, 0 }, &(struct cand){ c[i - 1].w, NULL, 0 })) {
-			st->dup_skipped++;
-			continue;
-		}
+		bool lost = i && !identity_cmp(c[i].w, c[owner].w);
+
+		if (!lost)
+			owner = i;
+		else if (!c[i].w->container_id)
+			continue;	/* two inventory entries: the loader rejects that */
 		r = bh_workload_copy(&m->wl[m->n_wl], c[i].w);
+		if (!r && lost) {
+			r = loser_add(&m->wl[m->n_wl], c[owner].w, iso, &n_iso);
+			if (r)
+				bh_workload_deinit(&m->wl[m->n_wl]);
+			st->identity_conflicts++;
+		}
 		if (!r) {
 			loc_rebase(&m->wl[m->n_wl].loc, c[i].src, m);
 			m->n_wl++;
@@ -244,9 +320,12 @@ static int merge(struct bh_state *st, struct bh_inventory **out)
 		goto fail;
 	free(c);
 	*out = m;
+	*iso_out = iso;
+	*n_iso_out = n_iso;
 	return 0;
 fail:
 	free(c);
+	iso_free(iso, n_iso);
 	bh_inventory_free(m);
 	return r;
 }
@@ -279,16 +358,18 @@ int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
 {
 	static const struct bh_policy_set empty;
 	struct bh_inventory *inv = NULL;
+	struct bh_gen_iso *iso = NULL;
 	struct bh_compiled *comp;
 	struct bh_gen *g;
-	size_t slot;
+	size_t slot, n_iso = 0;
 	int r;
 
-	r = merge(st, &inv);
+	r = merge(st, &inv, &iso, &n_iso);
 	if (r < 0)
 		return r;
 	r = bh_compile_limited(st->pols ? st->pols->set : &empty, inv, lim, diag, &comp);
 	if (r < 0) {
+		iso_free(iso, n_iso);
 		bh_inventory_free(inv);
 		return r;
 	}
@@ -300,6 +381,8 @@ int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
 	g->inv = inv;
 	g->comp = comp;
 	g->wl_version = st->wl_version;
+	g->iso = iso;
+	g->n_iso = n_iso;
 	st->cur = slot;
 	return 0;
 }
@@ -322,4 +405,44 @@ const struct bh_policy_set *bh_gen_policies(const struct bh_gen *g)
 	static const struct bh_policy_set empty;
 
 	return g && g->pols ? g->pols->set : &empty;
+}
+
+const struct bh_gen_iso *bh_gen_iso_find(const struct bh_gen *g, const char *container_id)
+{
+	for (size_t i = 0; g && container_id && i < g->n_iso; i++)
+		if (!strcmp(g->iso[i].container_id, container_id))
+			return &g->iso[i];
+	return NULL;
+}
+
+/* w's fail-closed twin in inv: the same container (or inventory entry) with the same cause. */
+static bool isolated_in(const struct bh_inventory *inv, const struct bh_workload *w)
+{
+	for (size_t i = 0; inv && i < inv->n_wl; i++) {
+		const struct bh_workload *x = &inv->wl[i];
+
+		if (!x->isolated || strcmp(x->isolated, w->isolated))
+			continue;
+		if (w->container_id ? x->container_id && !strcmp(x->container_id, w->container_id)
+				    : !x->container_id && !identity_cmp(x, w))
+			return true;
+	}
+	return false;
+}
+
+void bh_state_isolated_new(const struct bh_state *st, uint64_t since,
+			   void (*fn)(void *arg, const struct bh_workload *w,
+				      const struct bh_gen_iso *why),
+			   void *arg)
+{
+	const struct bh_gen *g = bh_state_current(st), *old = bh_state_gen_find(st, since);
+
+	if (!g || old == g)
+		return;
+	for (size_t i = 0; i < g->inv->n_wl; i++) {
+		const struct bh_workload *w = &g->inv->wl[i];
+
+		if (w->isolated && (!old || !isolated_in(old->inv, w)))
+			fn(arg, w, bh_gen_iso_find(g, w->container_id));
+	}
 }

@@ -5,7 +5,17 @@
 /*
  * The agent's desired state: the workload table merged from every source
  * (the inventory file and the Docker source), the last valid policy set,
- * and the compiled generations. Each successful compile is a generation
+ * and the compiled generations.
+ *
+ * One namespace/name, one owner. When several workloads claim the same
+ * identity, the first in this order owns it:
+ *   1. the inventory file before any container;
+ *   2. a container not isolated for another cause before one that is;
+ *   3. the earliest created container (Created; unknown last);
+ *   4. the smallest container id.
+ * Every other claimant is kept, fail closed: isolated ("identity-conflict",
+ * or the cause it already had) and listed as "ns/<claimed name>/<container
+ * id>", a name no source can claim (identities have no '/'). Each successful compile is a generation
  * with a number that goes into the NFLOG prefix of the tables it programs;
  * the last BH_STATE_GENS generations are kept so that a logged packet is
  * explained with the policies that were in force when the kernel logged it.
@@ -22,12 +32,21 @@
 
 struct bh_state_pols;	/* a reference-counted policy set */
 
+/* A container that lost its claimed identity in a generation's merge. */
+struct bh_gen_iso {
+	char *container_id;		/* the losing container */
+	char *claimed;			/* "ns/name" it claimed */
+	char *held_by;			/* the owner: "inventory" or "container <id>" */
+};
+
 struct bh_gen {
 	uint64_t id;			/* 0: empty slot */
 	struct bh_state_pols *pols;	/* reference */
 	struct bh_inventory *inv;	/* the merged workload table (owned) */
 	struct bh_compiled *comp;	/* compiled from pols and inv (owned) */
 	uint64_t wl_version;		/* bh_state.wl_version it was compiled at */
+	struct bh_gen_iso *iso;		/* identity conflicts of this merge (owned) */
+	size_t n_iso;
 };
 
 struct bh_state {
@@ -38,7 +57,7 @@ struct bh_state {
 	struct bh_gen gens[BH_STATE_GENS];	/* ring; gens[cur] is the current one */
 	size_t cur;
 	uint64_t next_id;
-	uint64_t dup_skipped;		/* workloads dropped as duplicates of ns/name */
+	uint64_t identity_conflicts;	/* claimants isolated by the last merge */
 	uint64_t wl_version;		/* bumped by every change of the workloads */
 };
 
@@ -62,8 +81,8 @@ void bh_state_docker_clear(struct bh_state *st);
 
 /*
  * Build the merged workload table and compile it as a new generation, which
- * becomes the current one (the oldest is dropped). Inventory workloads come
- * first; a later workload with the same namespace/name is skipped and counted.
+ * becomes the current one (the oldest is dropped). Claimants of an identity
+ * that is taken are isolated (see the top of this file) and counted.
  * Returns 0, or -ENOMEM (the current generation is unchanged).
  */
 int bh_state_compile(struct bh_state *st);
@@ -81,6 +100,20 @@ int bh_state_compile_limited(struct bh_state *st, const struct bh_limits *lim,
 bool bh_state_policies_revert(struct bh_state *st);
 /* True when the workloads changed since the current generation (or there is none). */
 bool bh_state_workloads_changed(const struct bh_state *st);
+
+/* Why a container of generation g lost its identity, or NULL. Borrowed. */
+const struct bh_gen_iso *bh_gen_iso_find(const struct bh_gen *g, const char *container_id);
+
+/*
+ * Calls fn for every workload isolated in the current generation that was
+ * not isolated for the same cause in generation `since` (every one when
+ * that generation is 0 or no longer kept). w and why (NULL unless an
+ * identity conflict) are borrowed for the call.
+ */
+void bh_state_isolated_new(const struct bh_state *st, uint64_t since,
+			   void (*fn)(void *arg, const struct bh_workload *w,
+				      const struct bh_gen_iso *why),
+			   void *arg);
 
 /* The current generation, or NULL before the first compile. Borrowed. */
 const struct bh_gen *bh_state_current(const struct bh_state *st);

@@ -156,6 +156,10 @@ static void put_isolators(struct bh_jsonw *w, const struct bh_compiled *c, const
 	struct sbuf b = { buf, 0, sizeof(buf) };
 
 	buf[0] = 0;
+	if (!array && v->cause) {	/* fail closed: the cause isolates, not a policy */
+		SB_LIT(&b, "isolated:");
+		sb_str(&b, v->cause);
+	}
 	if (array)
 		bh_jsonw_arr_begin(w);
 	for (size_t i = 0; i < v->n_isolated_by; i++) {
@@ -393,6 +397,8 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	if (iso) {
 		BH_JSONW_KEY(w, "isolated_by");
 		put_isolators(w, ev->comp, iso, true);
+		if (iso->cause)
+			bh_jsonw_kv_str(w, "isolated", iso->cause);
 	}
 	BH_JSONW_KEY(w, "generation");
 	bh_jsonw_uint(w, ev->tag->generation);
@@ -423,6 +429,13 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 		SB_LIT(&rs, " (policy generation ");
 		sb_u64(&rs, ev->tag->generation);
 		SB_LIT(&rs, " is no longer known)");
+	} else if (iso && iso->cause) {
+		SB_LIT(&rs, ", ");
+		if (ev->wl)
+			sb_nsname(&rs, ev->wl->namespace, ev->wl->name);
+		SB_LIT(&rs, " is isolated (");
+		sb_str(&rs, iso->cause);
+		SB_LIT(&rs, "): nothing is allowed in or out");
 	} else if (iso && iso->n_isolated_by) {
 		SB_LIT(&rs, ", ");
 		if (ev->wl)

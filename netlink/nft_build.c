@@ -201,6 +201,14 @@ static char *isolation_comment(const struct build *x, const struct bh_dir_rules 
 	size_t len = strlen(lead) + 1, i;
 	char *s, *p;
 
+	if (d->enforce.cause) {
+		if (asprintf(&s, "isolated: %s", d->enforce.cause) < 0)
+			return NULL;
+		if (strlen(s) > COMMENT_MAX)
+			memcpy(s + COMMENT_MAX - 3, "...", 4);
+		return s;
+	}
+
 	for (i = 0; i < v->n_isolated_by; i++) {
 		const struct bh_policy *pol = &x->c->pols->v[v->isolated_by[i]];
 

@@ -11,6 +11,11 @@
  *   4. per group and direction: the selecting policies give isolation and
  *      the allowed entries (peer interval x protocol x port interval),
  *      decomposed into disjoint elements by segment.c.
+ *
+ * A workload marked isolated (bh_workload.isolated: fail closed) is its
+ * own group: isolated in both directions with nothing allowed, whatever
+ * the policies say; no policy selects it and no peer matches it, so a
+ * claimed identity grants it nothing anywhere.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -72,7 +77,7 @@ static int resolve_peer(const struct cctx *x, const struct bh_policy *pol,
 	if (!out->wl)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->n_wl; i++) {
-		if (x->wl_ns[i] == SIZE_MAX || !x->ns_ok[x->wl_ns[i]])
+		if (inv->wl[i].isolated || x->wl_ns[i] == SIZE_MAX || !x->ns_ok[x->wl_ns[i]])
 			continue;
 		if (peer->has_pod_sel && !bh_selector_matches(&peer->pod_sel, &inv->wl[i].labels))
 			continue;
@@ -298,7 +303,7 @@ static int rule_entries(struct cctx *x, const struct bh_rule *rule, uint32_t id,
 				continue;
 			}
 			for (size_t w = 0; w < inv->n_wl; w++) {
-				if (!port_resolve(p, &inv->wl[w], &pv))
+				if (inv->wl[w].isolated || !port_resolve(p, &inv->wl[w], &pv))
 					continue;
 				for (size_t a = 0; a < inv->wl[w].n_ips; a++)
 					if ((ret = push_addr(x, &inv->wl[w].ips[a], pv.proto, pv.lo, pv.hi, id)))
@@ -318,7 +323,7 @@ static int rule_entries(struct cctx *x, const struct bh_rule *rule, uint32_t id,
 			}
 			if (peer->has_ipblock) {	/* named port: workloads inside the block */
 				for (size_t w = 0; w < inv->n_wl; w++) {
-					if (!port_resolve(p, &inv->wl[w], &pv))
+					if (inv->wl[w].isolated || !port_resolve(p, &inv->wl[w], &pv))
 						continue;
 					for (size_t a = 0; a < inv->wl[w].n_ips; a++)
 						if (bh_ipblock_contains(&peer->ipblock, &inv->wl[w].ips[a]) &&
@@ -346,7 +351,7 @@ static int rule_entries(struct cctx *x, const struct bh_rule *rule, uint32_t id,
 
 static bool policy_selects(const struct bh_policy *p, const struct bh_workload *w, int d)
 {
-	return p->types[d] && !strcmp(p->namespace, w->namespace) &&
+	return p->types[d] && !w->isolated && !strcmp(p->namespace, w->namespace) &&
 	       bh_selector_matches(&p->pod_sel, &w->labels);
 }
 
@@ -434,6 +439,8 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 static uint64_t view_hash(uint64_t h, const struct bh_view *v)
 {
 	h = fnv(h, &v->isolated, sizeof(v->isolated));
+	if (v->cause)
+		h = fnv(h, v->cause, strlen(v->cause) + 1);
 	h = fnv(h, v->isolated_by, v->n_isolated_by * sizeof(*v->isolated_by));
 	for (int f = 0; f < BH_FAM_MAX; f++) {
 		for (size_t i = 0; i < v->any[f].n; i++)
@@ -456,6 +463,15 @@ static int compile_group(struct cctx *x, const struct bh_workload *w, struct bh_
 	for (int d = 0; d < BH_DIR_MAX; d++) {
 		struct bh_dir_rules *dr = &rs->dir[d];
 		bool any_all = false, all_none = true, any_sel = false, any_audit = false;
+
+		if (w->isolated) {	/* fail closed: no allows, denials logged */
+			dr->log = BH_LOG_DENIED;
+			dr->enforce.isolated = true;
+			dr->enforce.cause = w->isolated;
+			h = fnv(h, &d, sizeof(d));
+			h = view_hash(h, &dr->enforce);
+			continue;
+		}
 
 		for (size_t p = ns_first(ps, w->namespace);
 		     p < ps->n && !strcmp(ps->v[p].namespace, w->namespace); p++) {
@@ -499,6 +515,8 @@ static uint64_t wl_key(const struct bh_workload *w)
 	uint64_t h = 0xcbf29ce484222325ull;
 
 	h = fnv(h, w->namespace, strlen(w->namespace) + 1);
+	if (w->isolated)
+		h = fnv(h, w->isolated, strlen(w->isolated) + 1);
 	for (size_t i = 0; i < w->labels.n; i++) {
 		h = fnv(h, w->labels.v[i].key, strlen(w->labels.v[i].key) + 1);
 		h = fnv(h, w->labels.v[i].value, strlen(w->labels.v[i].value) + 1);
@@ -515,7 +533,8 @@ static uint64_t wl_key(const struct bh_workload *w)
 static bool same_inputs(const struct bh_workload *a, const struct bh_workload *b)
 {
 	if (strcmp(a->namespace, b->namespace) || a->labels.n != b->labels.n ||
-	    a->n_ports != b->n_ports)
+	    a->n_ports != b->n_ports || !a->isolated != !b->isolated ||
+	    (a->isolated && strcmp(a->isolated, b->isolated)))
 		return false;
 	for (size_t i = 0; i < a->labels.n; i++)
 		if (strcmp(a->labels.v[i].key, b->labels.v[i].key) ||

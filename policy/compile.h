@@ -50,6 +50,8 @@ struct bh_elems {
 
 struct bh_view {
 	bool isolated;
+	const char *cause;	/* the workload's own fail-closed cause (bh_workload.isolated,
+				 * borrowed): isolated by no policy, nothing allowed */
 	uint32_t *isolated_by;	/* policy indices (into bh_policy_set.v), ascending */
 	size_t n_isolated_by;
 	struct bh_elems any[BH_FAM_MAX];	/* proto == 0 elements */
@@ -136,7 +138,8 @@ bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
  *                   nd-neighbor-advert, mld2-listener-report } accept
  *     jump ingress comment "isolated by ns/p1, ns/p2"    <- only when enforce.isolated or has_audit;
  *   }                                                       comment lists enforce isolators (or
- *                                                           "audit: ..." when only audit), cut to 120 bytes
+ *                                                           "audit: ..." when only audit), cut to 120 bytes;
+ *                                                           "isolated: CAUSE" for a fail-closed workload
  *   chain output { same with oif "lo" and "jump egress" }
  *   chain CH {                          <- only when enforce.isolated or has_audit
  *     when enforce.isolated:

@@ -46,6 +46,8 @@ int bh_workload_copy(struct bh_workload *dst, const struct bh_workload *src)
 	memset(dst, 0, sizeof(*dst));
 	dst->loc = src->loc;
 	dst->ips_from_netns = src->ips_from_netns;
+	dst->created_ns = src->created_ns;
+	dst->isolated = src->isolated;
 	if (dup_opt(&dst->name, src->name) || dup_opt(&dst->namespace, src->namespace) ||
 	    dup_opt(&dst->netns, src->netns) || dup_opt(&dst->container_id, src->container_id) ||
 	    dup_opt(&dst->container_name, src->container_name) ||

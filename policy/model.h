@@ -222,6 +222,16 @@ struct bh_workload {
 	char *container_id;
 	char *container_name;
 	char *image;
+	int64_t created_ns;	/* container creation time (ns since the epoch), 0 unknown */
+	/*
+	 * Fail closed: NULL, or why this workload is isolated whatever the
+	 * policies say, as a string with static storage ("identity-conflict",
+	 * "inspect-failed", ...). The compiler gives it a table that denies
+	 * everything in both directions (loopback and ICMPv6 ND/MLD stay
+	 * allowed, as for every workload); no policy selects it and no peer
+	 * selector matches it.
+	 */
+	const char *isolated;
 };
 
 /* One address of one workload, for bh_inventory_find_ip. */

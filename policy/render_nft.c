@@ -179,8 +179,14 @@ static void put_lookups(FILE *f, const char *view, int d, const char *verdict)
 static void isolators(const struct bh_compiled *c, const struct bh_dir_rules *dr, char *buf, size_t len)
 {
 	const struct bh_view *v = dr->enforce.isolated ? &dr->enforce : &dr->audit;
-	size_t n = (size_t)snprintf(buf, len, "%s", dr->enforce.isolated ? "isolated by " :
-				    "audit: isolated by ");
+	size_t n;
+
+	if (dr->enforce.cause) {
+		snprintf(buf, len, "isolated: %s", dr->enforce.cause);
+		return;
+	}
+	n = (size_t)snprintf(buf, len, "%s", dr->enforce.isolated ? "isolated by " :
+			     "audit: isolated by ");
 
 	for (size_t i = 0; i < v->n_isolated_by && n < len; i++) {
 		const struct bh_policy *p = &c->pols->v[v->isolated_by[i]];

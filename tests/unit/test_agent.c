@@ -316,16 +316,24 @@ static void test_reconcile_failure_and_docker(void **state)
 	w.container_id = (char *)"c1";
 	assert_int_equal(bh_state_docker_upsert(&st, &w), 0);
 	assert_true(bh_state_docker_known(&st, "c1"));
-	/* a Docker workload with the name of an inventory one is skipped */
+	/*
+	 * A container claiming the name of an inventory workload loses it: it
+	 * is kept, isolated (fail closed) under db/<container id>, and programmed.
+	 */
 	w.name = (char *)"db";
 	w.container_id = (char *)"c2";
+	w.netns = (char *)"/n/c2";
 	assert_int_equal(bh_state_docker_upsert(&st, &w), 0);
 	assert_int_equal(bh_state_compile(&st), 0);
-	assert_int_equal(st.dup_skipped, 1);
-	assert_int_equal(bh_state_current(&st)->inv->n_wl, 4);
+	assert_int_equal(st.identity_conflicts, 1);
+	assert_int_equal(bh_state_current(&st)->inv->n_wl, 5);
+	assert_null(bh_inventory_find(bh_state_current(&st)->inv, "x", "db")->isolated);
+	assert_string_equal(bh_inventory_find(bh_state_current(&st)->inv, "x", "db/c2")->isolated,
+			    "identity-conflict");
+	assert_string_equal(bh_gen_iso_find(bh_state_current(&st), "c2")->held_by, "inventory");
 	assert_int_equal(bh_reconcile_run(&r, bh_state_current(&st), 0, NULL, &s), -EIO);
 	assert_int_equal(s.failed, 1);
-	assert_int_equal(s.touched, 3);
+	assert_int_equal(s.touched, 4);
 	assert_non_null(bh_reconcile_find(&r, "x", "broken")->last_error);
 	assert_false(bh_reconcile_find(&r, "x", "broken")->programmed);
 	assert_int_equal(bh_state_docker_remove(&st, &w), 0);
