@@ -390,6 +390,12 @@ static void docker_cb(void *arg, enum bh_docker_ev ev, const struct bh_workload 
 	if (wl)
 		snprintf(key, sizeof(key), "%s/%s", wl->namespace ? wl->namespace : "default",
 			 wl->name);
+	/* A container that cannot be mapped but has a netns is isolated (fail closed). */
+	if (ev == BH_DOCKER_ERROR && wl && wl->netns && wl->isolated) {
+		bh_out_lifecycle(&a->out, "container-invalid", "failure",
+				 json_pack("{s:s, s:s}", "workload", key, "isolated", wl->isolated), msg);
+		ev = BH_DOCKER_UPSERT;
+	}
 	switch (ev) {
 	case BH_DOCKER_UPSERT:
 	case BH_DOCKER_REMOVE:
@@ -636,11 +642,14 @@ int bh_agent_start(struct bh_agent *a, FILE *err)
 	r = start_handles(a, err);
 	if (r < 0)
 		return r;
-	/* Adopt: every namespace gets our table, replacing what is there in one batch. */
-	if (!a->cfg->docker)
-		agent_reconcile(a, true, BH_REC_FORCE);
-	else
-		bh_state_compile_limited(&a->st, &a->cfg->limits, NULL);	/* for early log lines */
+	/*
+	 * Adopt: every namespace gets our table, replacing what is there in
+	 * one batch. Sources never wait for each other: the inventory's
+	 * workloads are enforced now, whatever the Docker daemon does;
+	 * containers follow as the Docker source reports them, and "ready"
+	 * waits for its first listing (or for it to be reported lost).
+	 */
+	agent_reconcile(a, true, BH_REC_FORCE);
 	return 0;
 }
 

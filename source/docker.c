@@ -14,9 +14,18 @@
  *      inspect per container is in flight, and an event that arrives during
  *      one queues another, so the last inspect always reflects the newest
  *      state whatever order the daemon answers in.
- * Any transport failure (socket gone, connection refused, stream ended) tears
- * every request down, reports LOST once and retries with exponential
- * backoff; the next successful cycle resynchronises.
+ * Any transport failure (socket gone, connection refused, stream ended, no
+ * response headers to /events within the request timeout: a daemon that
+ * accepts and never answers) tears every request down, reports LOST once
+ * and retries with exponential backoff; the next successful cycle
+ * resynchronises.
+ *
+ * One container never takes the source down: an inspect answer over
+ * BODY_MAX is scanned as it streams for the fields that place and name the
+ * container (docker_big.c), which is then reported isolated; an event line
+ * over LINE_MAX_LEN is skipped up to its newline, and the container named
+ * in its first bytes is inspected again. A list over BODY_MAX is scanned
+ * for its ids the same way.
  *
  * libcurl forbids calling multi functions from its callbacks, and a user
  * callback may close the source, so curl callbacks only record what
@@ -68,18 +77,37 @@ const struct bh_docker_stamp *bh_docker_stamp_get(const struct bh_docker *d)
 
 /* ---- requests ---------------------------------------------------------------------- */
 
+/* The answer outgrows BODY_MAX: scan what came and what comes instead of keeping it. */
+static size_t body_to_big(struct bh_docker__req *r, const char *p, size_t n)
+{
+	if (bh_docker_big_alloc(r->kind == REQ_LIST ? BH_DOCKER_BIG_LIST : BH_DOCKER_BIG_INSPECT,
+				&r->big))
+		return 0;
+	if (bh_docker_big_feed(r->big, r->buf ? r->buf : "", r->len) ||
+	    bh_docker_big_feed(r->big, p, n))
+		return 0;
+	free(r->buf);
+	r->buf = NULL;
+	r->len = r->cap = 0;
+	return n;
+}
+
 static size_t body_write(char *p, size_t size, size_t nmemb, void *userdata)
 {
 	struct bh_docker__req *r = userdata;
 	size_t n = size * nmemb;
 
+	if (r->big)
+		return bh_docker_big_feed(r->big, p, n) ? 0 : n;
 	if (r->len + n + 1 > r->cap) {
 		size_t cap = r->cap ? r->cap : 4096;
 		char *b;
 
 		while (cap < r->len + n + 1)
 			cap *= 2;
-		if (cap > BODY_MAX || !(b = realloc(r->buf, cap)))
+		if (cap > BODY_MAX)
+			return body_to_big(r, p, n);
+		if (!(b = realloc(r->buf, cap)))
 			return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
 		r->buf = b;
 		r->cap = cap;
@@ -99,6 +127,30 @@ static int event_line(struct bh_docker *d, const char *line, size_t len, uint64_
 	return bh_docker__entry_want(d, ev.id, now, ev.time_nano, ev.action);
 }
 
+/*
+ * The end of an event line over LINE_MAX_LEN: inspect the container its
+ * first bytes name (Docker writes the type, action and actor before the
+ * attributes that make a line long), and note it for the loop to report.
+ */
+static int event_line_cut(struct bh_docker *d, uint64_t now)
+{
+	struct bh_docker_event ev;
+	int err = 0;
+
+	d->lines_cut++;
+	if (!bh_docker_big_event(d->line_big, &ev) && ev.id[0]) {
+		err = bh_docker__entry_want(d, ev.id, now, ev.time_nano, ev.action);
+		snprintf(d->cut_note, sizeof(d->cut_note), "GET /events: an event line over %u bytes "
+			 "was skipped; container %.12s is inspected again", LINE_MAX_LEN, ev.id);
+	} else {
+		snprintf(d->cut_note, sizeof(d->cut_note), "GET /events: an event line over %u bytes "
+			 "naming no container in its first bytes was skipped", LINE_MAX_LEN);
+	}
+	bh_docker_big_free(d->line_big);
+	d->line_big = NULL;
+	return err;
+}
+
 /* The event stream: newline-delimited JSON objects. */
 static size_t events_write(char *p, size_t size, size_t nmemb, void *userdata)
 {
@@ -109,16 +161,25 @@ static size_t events_write(char *p, size_t size, size_t nmemb, void *userdata)
 
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\n') {
-			if (event_line(d, d->line, d->line_len, now))
+			if (d->line_big ? event_line_cut(d, now) : event_line(d, d->line, d->line_len, now))
 				return 0;
 			d->line_len = 0;
 			continue;
 		}
+		if (d->line_big)
+			continue;	/* the rest of a line over the bound */
 		if (d->line_len + 1 >= d->line_cap) {
 			size_t cap = d->line_cap ? 2 * d->line_cap : 4096;
 			char *b;
 
-			if (cap > LINE_MAX_LEN || !(b = realloc(d->line, cap)))
+			if (cap > LINE_MAX_LEN) {
+				if (bh_docker_big_alloc(BH_DOCKER_BIG_EVENT, &d->line_big))
+					return 0;
+				bh_docker_big_feed(d->line_big, d->line, d->line_len);
+				d->line_len = 0;
+				continue;
+			}
+			if (!(b = realloc(d->line, cap)))
 				return 0;
 			d->line = b;
 			d->line_cap = cap;
@@ -149,6 +210,7 @@ static void req_free(struct bh_docker__req *r)
 		return;
 	if (r->easy)
 		cu->easy_cleanup(r->easy);
+	bh_docker_big_free(r->big);
 	free(r->buf);
 	free(r->id);
 	free(r);
@@ -253,8 +315,11 @@ static void req_done(struct bh_docker *d, struct bh_docker__req *r, CURLcode res
 		return;
 	}
 	/* A container the daemon cannot answer for in time (a stuck container
-	 * lock) is that container's problem, not a lost daemon. */
-	if (r->kind == REQ_INSPECT && res == CURLE_OPERATION_TIMEDOUT) {
+	 * lock), or whose answer is too big and not JSON, is that container's
+	 * problem, not a lost daemon. */
+	if (r->kind == REQ_INSPECT && (res == CURLE_OPERATION_TIMEDOUT || (r->big && res != CURLE_OK))) {
+		if (res != CURLE_OPERATION_TIMEDOUT)
+			snprintf(r->err, sizeof(r->err), "an answer too big to hold that is not JSON");
 		answer_done(d, r, -1);
 		return;
 	}
@@ -312,9 +377,17 @@ static void process(struct bh_docker *d)
 		req_done(d, r, res);
 		req_free(r);
 	}
+	if (d->cut_note[0] && !d->closing) {
+		char note[sizeof(d->cut_note)];
+
+		memcpy(note, d->cut_note, sizeof(note));
+		d->cut_note[0] = 0;
+		bh_docker__emit(d, NULL, BH_DOCKER_ERROR, NULL, note);
+	}
 	if (d->closing || d->state == ST_DOWN)
 		return;
 	if (d->state == ST_CONNECTING && d->events_up) {
+		uv_timer_stop(&d->hdr_timer);
 		d->state = ST_LISTING;
 		if (req_start(d, REQ_LIST, NULL)) {
 			go_down(d, "out of memory");
@@ -325,12 +398,31 @@ static void process(struct bh_docker *d)
 		start_inspects(d);
 }
 
+static void on_hdr_timeout(uv_timer_t *t)
+{
+	struct bh_docker *d = t->data;
+	char why[96];
+
+	d->depth++;
+	if (d->state == ST_CONNECTING && !d->events_up) {
+		snprintf(why, sizeof(why), "GET /events: no response within %u ms", d->req_timeout);
+		go_down(d, why);
+	}
+	d->depth--;
+	if (d->closing && !d->depth)
+		bh_docker_close(d, d->done, d->done_arg);
+}
+
 static void connect_start(struct bh_docker *d)
 {
 	d->gen++;
 	d->events_up = false;
 	d->line_len = 0;
+	bh_docker_big_free(d->line_big);
+	d->line_big = NULL;
 	d->state = ST_CONNECTING;
+	/* A daemon that accepts and never answers is as lost as one that refuses. */
+	uv_timer_start(&d->hdr_timer, on_hdr_timeout, d->req_timeout, 0);
 	if (req_start(d, REQ_EVENTS, NULL))
 		go_down(d, "out of memory");
 }
@@ -353,6 +445,7 @@ static void go_down(struct bh_docker *d, const char *why)
 	char msg[CURL_ERROR_SIZE + 160];
 
 	reqs_abort(d);
+	uv_timer_stop(&d->hdr_timer);
 	d->state = ST_DOWN;
 	d->sync_pending = 0;
 	d->n_need = 0;
@@ -483,6 +576,7 @@ static void finalize(struct bh_docker *d)
 	for (size_t i = 0; i < d->n_ents; i++)
 		bh_docker__entry_free(d->ents[i]);
 	free(d->ents);
+	bh_docker_big_free(d->line_big);
 	free(d->line);
 	free(d->socket_path);
 	free(d);
@@ -554,6 +648,8 @@ int bh_docker_start(uv_loop_t *loop, const struct bh_docker_opts *o, bh_docker_c
 	d->curl_timer.data = d;
 	uv_timer_init(loop, &d->retry);
 	d->retry.data = d;
+	uv_timer_init(loop, &d->hdr_timer);
+	d->hdr_timer.data = d;
 	/*
 	 * Start through the retry timer so no callback can run from inside
 	 * bh_docker_start, and so a failure to connect follows the same path
@@ -594,8 +690,10 @@ void bh_docker_close(struct bh_docker *d, void (*done)(void *arg), void *arg)
 	}
 	uv_timer_stop(&d->retry);
 	uv_timer_stop(&d->curl_timer);
-	d->pending_closes += 2;
+	uv_timer_stop(&d->hdr_timer);
+	d->pending_closes += 3;
 	uv_close((uv_handle_t *)&d->retry, on_handle_closed);
 	uv_close((uv_handle_t *)&d->curl_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->hdr_timer, on_handle_closed);
 	cu->global_cleanup();
 }

@@ -12,6 +12,8 @@
  *   container id          Id
  *   container name        Name without the leading '/'
  *   image                 Config.Image
+ *   created_ns            Created (RFC 3339), for the identity precedence
+ *                         (agent/state.h)
  *   labels                every container label (Config.Labels)
  *   namespace             label bulkhead.io/namespace, else
  *                         com.docker.compose.project, else "default"
@@ -21,7 +23,7 @@
  *                         service alone without a number), else the container
  *                         name. Namespace and name must be 1-253 printable
  *                         characters without '/', or the container is an
- *                         ERROR.
+ *                         ERROR listed as default/<container name>.
  *   ips                   NetworkSettings.IPAddress, GlobalIPv6Address and the
  *                         IPAddress / GlobalIPv6Address of every entry of
  *                         NetworkSettings.Networks (deduplicated, sorted)
@@ -31,6 +33,11 @@
  * Containers in network mode "host", "none" or "container:<id>", or with an
  * empty SandboxKey, are not workloads of their own: they are reported with
  * BH_DOCKER_SKIP and the reason.
+ *
+ * Fail closed: a running container with a namespace of its own that cannot
+ * be mapped (a bad label, an inspect answer too big to hold) is reported
+ * with BH_DOCKER_ERROR and a workload whose `isolated` names the cause
+ * (BH_DOCKER_CAUSE_*): the consumer isolates it rather than leave it open.
  *
  * The bulkhead.io/ports label lists named ports, as a pod's containerPorts:
  *
@@ -58,6 +65,10 @@
 #define BH_DOCKER_LABEL_NAME "bulkhead.io/name"
 #define BH_DOCKER_LABEL_PORTS "bulkhead.io/ports"
 
+/* Causes of isolation (bh_workload.isolated) the Docker source reports. */
+#define BH_DOCKER_CAUSE_INVALID "container-invalid"	/* a label (or address) does not map */
+#define BH_DOCKER_CAUSE_INSPECT "inspect-failed"	/* the inspect answer is too big to hold */
+
 /* ---- pure mapping (source/docker_parse.c): no I/O ----------------------------- */
 
 enum bh_docker_map {
@@ -72,10 +83,11 @@ enum bh_docker_map {
  *
  * Returns a bh_docker_map value (>= 0) or -EINVAL (not a container object:
  * no Id) / -ENOMEM. On every value >= 0, *wl is initialised as far as the
- * JSON allows (id, container name, image, labels, namespace, name, netns and
- * ips; ports only on OK) and must be released with bh_workload_deinit;
- * on SKIP and ERROR, why (size whylen) says why. On a negative return *wl is
- * zeroed and owns nothing.
+ * JSON allows (id, container name, image, created, labels, namespace, name,
+ * netns and ips; ports only on OK) and must be released with
+ * bh_workload_deinit; on SKIP and ERROR, why (size whylen) says why. An
+ * ERROR with a netns is fail closed: wl->isolated is BH_DOCKER_CAUSE_INVALID.
+ * On a negative return *wl is zeroed and owns nothing.
  */
 struct json_t;
 
@@ -110,6 +122,41 @@ struct bh_docker_event {
 
 /* Parse one line of GET /events. 0 or -EINVAL (not a JSON object). */
 int bh_docker_event_parse_buf(const char *buf, size_t len, struct bh_docker_event *ev);
+/* Same from a JSON object. */
+int bh_docker_event_parse(const struct json_t *j, struct bh_docker_event *ev);
+
+/* RFC 3339 ("2024-05-01T10:20:30.123456789Z", or an offset) to ns since the epoch. 0 or -EINVAL. */
+int bh_docker_time_parse(const char *s, int64_t *ns);
+
+/*
+ * Answers too big to hold (source/docker_big.c): an inspect answer, the
+ * container list or an event line over the source's bound is scanned as it
+ * streams (source/jscan.h) for the few fields that place and name a
+ * container, in bounded memory. Pure: no I/O.
+ */
+enum bh_docker_big_kind { BH_DOCKER_BIG_INSPECT, BH_DOCKER_BIG_LIST, BH_DOCKER_BIG_EVENT };
+struct bh_docker_big;
+
+/* 0 and *out (free with bh_docker_big_free), or -ENOMEM. */
+int bh_docker_big_alloc(enum bh_docker_big_kind kind, struct bh_docker_big **out);
+void bh_docker_big_free(struct bh_docker_big *b);
+/* The next bytes of the answer. 0, -EINVAL (not JSON) or -ENOMEM. */
+int bh_docker_big_feed(struct bh_docker_big *b, const char *buf, size_t len);
+/*
+ * An inspect answer, mapped as bh_docker_inspect_parse maps one (labels:
+ * only those the identity comes from; addresses: those the source reads),
+ * except that a container it would map (OK or ERROR with a netns) is an
+ * ERROR isolated with BH_DOCKER_CAUSE_INSPECT: what it asked for was not
+ * read. Call once the whole answer was fed; same returns as
+ * bh_docker_inspect_parse (-EINVAL also when the answer is not one JSON
+ * document).
+ */
+int bh_docker_big_inspect(struct bh_docker_big *b, struct bh_workload *wl, char *why,
+			  size_t whylen);
+/* The ids of a whole list answer, as bh_docker_list_parse_buf gives them. */
+int bh_docker_big_list(struct bh_docker_big *b, char ***ids, size_t *n);
+/* The event of an event line's first bytes (the rest need not be fed). 0 or -EINVAL. */
+int bh_docker_big_event(struct bh_docker_big *b, struct bh_docker_event *ev);
 
 /* True when every field of a and b (identity, labels, netns, ips, ports) is equal. */
 bool bh_docker_workload_equal(const struct bh_workload *a, const struct bh_workload *b);
@@ -125,7 +172,10 @@ enum bh_docker_ev {
 	BH_DOCKER_LOST,		/* daemon unreachable; msg says why; wl NULL */
 	BH_DOCKER_ERROR,	/* a running container could not be mapped: wl (without
 				 * ports) names it and msg says why; wl is NULL when the
-				 * daemon gave no answer about it (msg names its id) */
+				 * daemon gave no answer about it (msg names its id).
+				 * When wl->isolated is set (fail closed, see above) wl
+				 * is reported as UPSERT is: a REMOVE follows when the
+				 * container goes, an UPSERT when it maps again */
 	BH_DOCKER_SKIP,		/* a running container without a netns of its own
 				 * (network mode host/none/container:): wl, msg */
 };
@@ -152,7 +202,8 @@ struct bh_docker_opts {
 	const char *socket_path;	/* NULL: BH_DOCKER_SOCKET_DEFAULT (copied) */
 	unsigned int backoff_min_ms;	/* 0: 100 */
 	unsigned int backoff_max_ms;	/* 0: 5000 */
-	unsigned int request_timeout_ms; /* list/inspect; 0: 10000 */
+	unsigned int request_timeout_ms; /* list, inspect, and the response headers of
+					  * the event stream; 0: 10000 */
 };
 
 /*

@@ -23,6 +23,7 @@ struct bh_docker__req {
 	char *buf;
 	size_t len, cap;
 	char *id;			/* REQ_INSPECT */
+	struct bh_docker_big *big;	/* the answer outgrew the buffer: scanned instead */
 	struct bh_docker__req *next;
 	char err[CURL_ERROR_SIZE];
 };
@@ -59,6 +60,7 @@ struct bh_docker {
 	CURLM *multi;
 	uv_timer_t curl_timer;
 	uv_timer_t retry;
+	uv_timer_t hdr_timer;		/* the event stream's headers are due */
 	struct bh_docker__sock *socks;
 	struct bh_docker__req *reqs;
 	enum bh_docker__state state;
@@ -73,6 +75,10 @@ struct bh_docker {
 	size_t n_ents, cap_ents;
 	char *line;			/* partial event line */
 	size_t line_len, line_cap;
+	struct bh_docker_big *line_big;	/* an event line over the bound: its start, scanned;
+					 * the rest is skipped up to its newline */
+	uint64_t lines_cut;		/* event lines over the bound */
+	char cut_note[160];		/* to report from the loop ("" none) */
 	struct bh_docker_stamp stamp;	/* of the current callback */
 	int depth;			/* nesting of loop callbacks */
 	bool closing, torn_down;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -322,6 +323,53 @@ static bool identity_part_valid(const char *s)
 	return true;
 }
 
+int bh_docker_time_parse(const char *s, int64_t *ns)
+{
+	struct tm tm = { 0 };
+	int n = 0, sign;
+	int64_t frac = 0, off = 0;
+	time_t t;
+
+	*ns = 0;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || !n)
+		return -EINVAL;
+	s += n;
+	if (*s == '.') {
+		int digits = 0;
+
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if (digits < 9)
+				frac = frac * 10 + (*s - '0');
+		if (!digits)
+			return -EINVAL;
+		for (; digits < 9; digits++)
+			frac *= 10;
+	}
+	if (*s == 'Z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		int hh, mm;
+
+		sign = *s == '-' ? -1 : 1;
+		if (sscanf(s + 1, "%2d:%2d%n", &hh, &mm, &n) != 2)
+			return -EINVAL;
+		off = sign * ((int64_t)hh * 3600 + mm * 60);
+		s += 1 + n;
+	} else {
+		return -EINVAL;
+	}
+	if (*s)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || t < 0)
+		return -EINVAL;
+	*ns = ((int64_t)t - off) * 1000000000 + frac;
+	return 0;
+}
+
 static bool netmode_shared(const char *mode)
 {
 	return mode && (!strcmp(mode, "host") || !strcmp(mode, "none") ||
@@ -353,6 +401,7 @@ int bh_docker_inspect_parse(const struct json_t *c, struct bh_workload *wl, char
 		wl->container_name = strndup(id, 12);
 	if (!wl->container_name || dup_opt(&wl->image, jpath_str(c, "Config", "Image")))
 		goto fail;
+	bh_docker_time_parse(jstr(c, "Created"), &wl->created_ns);
 	if (labels_collect(&wl->labels, jpath(c, "Config", "Labels", NULL)) || identity_set(wl))
 		goto fail;
 	/* A missing State is taken as running: the list endpoint only returns running ones. */
@@ -368,9 +417,20 @@ int bh_docker_inspect_parse(const struct json_t *c, struct bh_workload *wl, char
 	}
 	if (dup_opt(&wl->netns, sandbox))
 		goto fail;
+	/* From here on a mapping error isolates the container: it has a netns to enforce in. */
 	if (!identity_part_valid(wl->namespace) || !identity_part_valid(wl->name)) {
 		snprintf(why, whylen, "invalid workload identity '%s/%s': namespace and name need "
-			 "1-253 printable characters and no '/'", wl->namespace, wl->name);
+			 "1-253 printable characters and no '/'; listed as default/%s",
+			 wl->namespace, wl->name, wl->container_name);
+		free(wl->namespace);
+		free(wl->name);
+		wl->namespace = strdup("default");
+		wl->name = strdup(wl->container_name);
+		if (!wl->namespace || !wl->name) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		wl->isolated = BH_DOCKER_CAUSE_INVALID;
 		return BH_DOCKER_MAP_ERROR;
 	}
 	err = ips_collect(wl, ns, why, whylen);
@@ -378,6 +438,8 @@ int bh_docker_inspect_parse(const struct json_t *c, struct bh_workload *wl, char
 		ret = BH_DOCKER_MAP_ERROR;
 	else if (err)
 		goto fail;
+	if (ret == BH_DOCKER_MAP_ERROR)
+		wl->isolated = BH_DOCKER_CAUSE_INVALID;
 	ports = bh_labels_get(&wl->labels, BH_DOCKER_LABEL_PORTS);
 	if (ret == BH_DOCKER_MAP_OK && ports) {
 		char msg[200];
@@ -386,6 +448,7 @@ int bh_docker_inspect_parse(const struct json_t *c, struct bh_workload *wl, char
 		if (err == -EINVAL) {
 			snprintf(why, whylen, "label %s: %s", BH_DOCKER_LABEL_PORTS, msg);
 			ret = BH_DOCKER_MAP_ERROR;
+			wl->isolated = BH_DOCKER_CAUSE_INVALID;
 		} else if (err) {
 			goto fail;
 		}
@@ -456,14 +519,21 @@ static void copy_trunc(char *dst, size_t size, const char *src)
 
 int bh_docker_event_parse_buf(const char *buf, size_t len, struct bh_docker_event *ev)
 {
-	json_t *j = json_loadb(buf, len, 0, NULL), *t;
+	json_t *j = json_loadb(buf, len, 0, NULL);
+	int r = bh_docker_event_parse(j, ev);
+
+	json_decref(j);
+	return r;
+}
+
+int bh_docker_event_parse(const json_t *j, struct bh_docker_event *ev)
+{
 	const char *type, *action, *id;
+	const json_t *t;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!json_is_object(j)) {
-		json_decref(j);
+	if (!json_is_object(j))
 		return -EINVAL;
-	}
 	type = jstr(j, "Type");
 	action = jstr(j, "Action");
 	if (!action)
@@ -483,7 +553,6 @@ int bh_docker_event_parse_buf(const char *buf, size_t len, struct bh_docker_even
 		ev->time_nano = (int64_t)json_integer_value(t);
 	else if (json_is_real(t))
 		ev->time_nano = (int64_t)json_real_value(t);
-	json_decref(j);
 	return 0;
 }
 
@@ -497,6 +566,7 @@ bool bh_docker_workload_equal(const struct bh_workload *a, const struct bh_workl
 	if (!str_eq(a->name, b->name) || !str_eq(a->namespace, b->namespace) ||
 	    !str_eq(a->netns, b->netns) || !str_eq(a->container_id, b->container_id) ||
 	    !str_eq(a->container_name, b->container_name) || !str_eq(a->image, b->image) ||
+	    !str_eq(a->isolated, b->isolated) || a->created_ns != b->created_ns ||
 	    a->labels.n != b->labels.n || a->n_ips != b->n_ips || a->n_ports != b->n_ports)
 		return false;
 	for (size_t i = 0; i < a->labels.n; i++)

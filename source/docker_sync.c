@@ -147,7 +147,8 @@ int bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r)
 {
 	char **ids = NULL;
 	size_t n = 0;
-	int err = bh_docker_list_parse_buf(r->buf ? r->buf : "", r->len, &ids, &n);
+	int err = r->big ? bh_docker_big_list(r->big, &ids, &n)
+			 : bh_docker_list_parse_buf(r->buf ? r->buf : "", r->len, &ids, &n);
 
 	d->list_ns = uv_hrtime();
 	for (size_t i = 0; !err && i < n; i++) {
@@ -173,25 +174,41 @@ int bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r)
 	return 0;
 }
 
-/* Report what an inspect found about e; wl is consumed. */
+static bool same_identity(const struct bh_workload *a, const struct bh_workload *b)
+{
+	return !strcmp(a->namespace, b->namespace) && !strcmp(a->name, b->name);
+}
+
+/*
+ * Report what an inspect found about e; wl is consumed. A container that
+ * maps (OK), or that does not but has a netns to isolate (ERROR with
+ * wl->isolated), becomes e's reported workload: UPSERT or ERROR tell the
+ * consumer, a REMOVE of the old identity first when it changed.
+ */
 static void inspect_report(struct bh_docker *d, struct bh_docker__entry *e, int map, struct bh_workload *wl,
 			   const char *why)
 {
 	/* a resync reports every running container, changed or not */
 	bool force = e->sync_wait;
+	bool isolate = map == BH_DOCKER_MAP_ERROR && wl->netns && wl->isolated;
 
-	if (map == BH_DOCKER_MAP_OK) {
-		if (e->reported && (strcmp(e->wl.namespace, wl->namespace) ||
-				    strcmp(e->wl.name, wl->name)))
+	if (map == BH_DOCKER_MAP_OK || isolate) {
+		bool changed = !e->reported || !bh_docker_workload_equal(&e->wl, wl);
+
+		if (e->reported && !same_identity(&e->wl, wl))
 			bh_docker__emit(d, e, BH_DOCKER_REMOVE, &e->wl, "renamed");
 		e->seen_gen = d->gen;
-		if (!e->reported || force || !bh_docker_workload_equal(&e->wl, wl))
+		if (!isolate && (force || changed))
 			bh_docker__emit(d, e, BH_DOCKER_UPSERT, wl, NULL);
+		if (isolate && (force || changed || !e->noted || strcmp(e->note, why)))
+			bh_docker__emit(d, e, BH_DOCKER_ERROR, wl, why);
 		bh_workload_deinit(&e->wl);
 		e->wl = *wl;
 		memset(wl, 0, sizeof(*wl));
 		e->reported = true;
-		e->noted = false;
+		e->noted = isolate;
+		if (isolate)
+			snprintf(e->note, sizeof(e->note), "%s", why);
 		e->has_stamp = false;
 		return;
 	}
@@ -199,6 +216,7 @@ static void inspect_report(struct bh_docker *d, struct bh_docker__entry *e, int 
 		bh_docker__emit(d, e, BH_DOCKER_REMOVE, &e->wl, map == BH_DOCKER_MAP_STOPPED ? "stopped" : why);
 		bh_workload_deinit(&e->wl);
 		e->reported = false;
+		e->noted = false;
 	}
 	/* the same SKIP or ERROR once per container (and again on a resync) */
 	if ((map == BH_DOCKER_MAP_SKIP || map == BH_DOCKER_MAP_ERROR) &&
@@ -229,12 +247,15 @@ int bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long 
 		inspect_report(d, e, BH_DOCKER_MAP_STOPPED, &wl, "removed");
 	} else if (code != 200) {
 		if (code < 0)
-			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: timed out", r->id);
+			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: %s", r->id,
+				 r->err[0] ? r->err : "timed out");
 		else
 			snprintf(msg, sizeof(msg), "GET /containers/%.12s/json: HTTP %ld", r->id, code);
 		bh_docker__emit(d, e, BH_DOCKER_ERROR, NULL, msg);
 	} else {
-		map = bh_docker_inspect_parse_buf(r->buf ? r->buf : "", r->len, &wl, why, sizeof(why));
+		map = r->big ? bh_docker_big_inspect(r->big, &wl, why, sizeof(why))
+			     : bh_docker_inspect_parse_buf(r->buf ? r->buf : "", r->len, &wl, why,
+							   sizeof(why));
 		if (map == -ENOMEM)
 			return -ENOMEM;
 		if (map < 0) {

@@ -169,10 +169,11 @@ static void test_huge_document(void **state)
 static int scan_text(const char *t, bool end)
 {
 	static const struct bh_jscan_path p[] = { { { "a" } } };
-	struct got g;
+	static struct got g;
 	struct bh_jscan s;
 	int r;
 
+	memset(&g, 0, sizeof(g));
 	bh_jscan_init(&s, p, 1, on_val, &g);
 	r = bh_jscan_feed(&s, t, strlen(t));
 	return r ? r : end ? bh_jscan_end(&s) : 0;
