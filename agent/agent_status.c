@@ -147,6 +147,8 @@ json_t *bh_agent_status(struct bh_agent *a)
 		"log_readers", (json_int_t)ls.readers));
 	json_object_set_new(json_object_get(o, "counters"), "log_reopen_errors",
 			    json_integer((json_int_t)bh_out_reopen_errors(&a->out)));
+	json_object_set_new(json_object_get(o, "counters"), "identity_conflicts",
+			    json_integer((json_int_t)a->st.identity_conflicts));
 	json_object_set_new(o, "latency_ms", lat_json(&a->lat));
 	json_object_set_new(o, "docker_start_to_enforced_ms", lat_json(&a->docker_lat));
 	return o;
