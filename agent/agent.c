@@ -191,38 +191,6 @@ static void rec_cb(void *arg, const struct bh_rec_wl *w, int err, bool removed)
 	set_last_error(a, w->last_error ? w->last_error : strerror(-err));
 }
 
-/* One "workload-isolated" line for each workload newly isolated (fail closed). */
-static void report_isolated(void *arg, const struct bh_workload *w, const struct bh_gen_iso *why)
-{
-	struct bh_agent *a = arg;
-	const char *ns = w->namespace ? w->namespace : "default";
-	const struct bh_rec_wl *r = bh_reconcile_find(&a->rec, ns, w->name);
-	bool enforced = r && r->programmed && !r->last_error;
-	char msg[1024], key[512];
-	json_t *x;
-
-	snprintf(msg, sizeof(msg), "%s/%s%s%s%s is isolated (%s)%s%s%s%s: %s", ns, w->name,
-		 w->container_name ? " (container " : "", w->container_name ? w->container_name : "",
-		 w->container_name ? ")" : "", w->isolated, why ? ": it claims " : "",
-		 why ? why->claimed : "", why ? ", held by " : "", why ? why->held_by : "",
-		 enforced ? "every connection in and out is denied"
-			  : "its namespace is not programmed yet");
-	snprintf(key, sizeof(key), "%s/%s", ns, w->name);
-	x = json_pack("{s:s, s:s, s:s?, s:b}", "workload", key, "cause", w->isolated, "netns",
-		      w->netns, "enforced", enforced);
-	if (!x)
-		return;
-	if (why) {
-		json_object_set_new(x, "claimed", json_string(why->claimed));
-		json_object_set_new(x, "held_by", json_string(why->held_by));
-	}
-	if (w->container_id)
-		json_object_set_new(x, "container", json_pack("{s:s, s:s?, s:s?}", "id",
-							      w->container_id, "name",
-							      w->container_name, "image", w->image));
-	bh_out_lifecycle(&a->out, "workload-isolated", "failure", x, msg);
-}
-
 static json_t *ms_of(uint64_t us)
 {
 	return json_real((double)us / 1000.0);
@@ -308,8 +276,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 	else
 		json_decref(x);
 	bh_agent__logrx_sync(a);
-	bh_state_isolated_new(&a->st, a->iso_gen, report_isolated, a);
-	a->iso_gen = g->id;
+	bh_agent__isolated_report(a);
 	if (r == -ENOMEM)
 		set_last_error(a, "reconcile: out of memory");
 	if (r < 0) {

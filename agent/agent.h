@@ -120,6 +120,13 @@ int bh_agent__logrx_alloc(struct bh_agent *a);
 /* agent_log.c: a reader for every namespace whose table is programmed, none for the others. */
 void bh_agent__logrx_sync(struct bh_agent *a);
 
+/*
+ * agent_status.c: a "workload-isolated" lifecycle line for every workload
+ * isolated (fail closed) in the current generation and not in the one
+ * reported last (a->iso_gen), which becomes the current one.
+ */
+void bh_agent__isolated_report(struct bh_agent *a);
+
 /* The status answer (new reference, NULL on OOM). */
 json_t *bh_agent_status(struct bh_agent *a);
 

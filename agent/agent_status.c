@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,9 +7,10 @@
 #include "log/logrx.h"
 
 /*
- * What the agent reports: the latency windows and the status answer (what
- * is enforced where, counters). It reads the agent and never calls into
- * agent.c, which owns the control socket that asks for it.
+ * What the agent reports: the latency windows, the status answer (what
+ * is enforced where, counters) and the workload-isolated lines. It reads
+ * the agent (and writes lines to its output) but never calls into agent.c,
+ * which owns the control socket that asks for it.
  */
 
 /* ---- latency window ----------------------------------------------------------- */
@@ -40,6 +42,50 @@ uint64_t bh_lat_pct(const struct bh_lat *l, unsigned int p)
 	qsort(tmp, l->n, sizeof(tmp[0]), u32_cmp);
 	k = (l->n * p + 99) / 100;
 	return tmp[k ? k - 1 : 0];
+}
+
+/* ---- fail closed ------------------------------------------------------------ */
+
+/* One "workload-isolated" line for each workload newly isolated (fail closed). */
+static void isolated_line(void *arg, const struct bh_workload *w, const struct bh_gen_iso *why)
+{
+	struct bh_agent *a = arg;
+	const char *ns = w->namespace ? w->namespace : "default";
+	const struct bh_rec_wl *r = bh_reconcile_find(&a->rec, ns, w->name);
+	bool enforced = r && r->programmed && !r->last_error;
+	char msg[1024], key[512];
+	json_t *x;
+
+	snprintf(msg, sizeof(msg), "%s/%s%s%s%s is isolated (%s)%s%s%s%s: %s", ns, w->name,
+		 w->container_name ? " (container " : "", w->container_name ? w->container_name : "",
+		 w->container_name ? ")" : "", w->isolated, why ? ": it claims " : "",
+		 why ? why->claimed : "", why ? ", held by " : "", why ? why->held_by : "",
+		 enforced ? "every connection in and out is denied"
+			  : "its namespace is not programmed yet");
+	snprintf(key, sizeof(key), "%s/%s", ns, w->name);
+	x = json_pack("{s:s, s:s, s:s?, s:b}", "workload", key, "cause", w->isolated, "netns",
+		      w->netns, "enforced", enforced);
+	if (!x)
+		return;
+	if (why) {
+		json_object_set_new(x, "claimed", json_string(why->claimed));
+		json_object_set_new(x, "held_by", json_string(why->held_by));
+	}
+	if (w->container_id)
+		json_object_set_new(x, "container", json_pack("{s:s, s:s?, s:s?}", "id",
+							      w->container_id, "name",
+							      w->container_name, "image", w->image));
+	bh_out_lifecycle(&a->out, "workload-isolated", "failure", x, msg);
+}
+
+void bh_agent__isolated_report(struct bh_agent *a)
+{
+	const struct bh_gen *g = bh_state_current(&a->st);
+
+	if (!g)
+		return;
+	bh_state_isolated_new(&a->st, a->iso_gen, isolated_line, a);
+	a->iso_gen = g->id;
 }
 
 /* ---- status ---------------------------------------------------------------------- */
