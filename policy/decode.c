@@ -78,6 +78,21 @@ void bh__derr(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...
 	c->errors++;
 }
 
+void bh__dwarn(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
+{
+	struct bh_loc loc = { c->file, at ? at->line : 0, at ? at->col : 0 };
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->plen)
+		bh_diag_warn(c->diag, &loc, "%s: %s", c->path, msg);
+	else
+		bh_diag_warn(c->diag, &loc, "%s", msg);
+}
+
 /* Edit distance, for did-you-mean; short strings only. */
 static size_t distance(const char *a, const char *b)
 {

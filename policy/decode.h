@@ -51,6 +51,9 @@ void bh__path_pop(struct bh_dctx *c, size_t len);
 /* Records "path: message" at node's location (at the file when node is NULL). */
 void bh__derr(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same as a warning: printed, never an error (bh_dctx.errors is left alone). */
+void bh__dwarn(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Decodes mapping `map` with a field table: unknown keys are reported (with

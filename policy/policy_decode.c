@@ -247,7 +247,7 @@ static int spec_egress(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 }
 
 static const struct bh_field spec_fields[] = {
-	{ "podSelector", spec_pod_selector, BH_F_REQUIRED },
+	{ "podSelector", spec_pod_selector, 0 },	/* first: seen[0] below */
 	{ "policyTypes", spec_policy_types, 0 },
 	{ "ingress", spec_ingress, 0 },
 	{ "egress", spec_egress, 0 },
@@ -264,18 +264,38 @@ static int obj_metadata(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 			      NULL);
 }
 
+/*
+ * spec.podSelector is not a pointer in the API types, so the API server
+ * takes a missing or null one as the empty selector: every pod of the
+ * namespace (kubernetes/kubernetes#131354; upstream's own conformance
+ * manifests write "podSelector:" with no value). We take it the same way
+ * and say so, since {} states that intent without relying on it.
+ */
 static int obj_spec(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
-	return bh__decode_map(c, v, spec_fields, sizeof(spec_fields) / sizeof(spec_fields[0]), obj,
-			      NULL);
+	bool seen[sizeof(spec_fields) / sizeof(spec_fields[0])];
+	const struct bh_ynode *ps;
+	size_t old;
+	int err;
+
+	err = bh__decode_map(c, v, spec_fields, sizeof(spec_fields) / sizeof(spec_fields[0]), obj,
+			     seen);
+	if (err || v->kind != BH_Y_MAP || seen[0])
+		return err;
+	ps = bh_ynode_get(v, "podSelector");
+	old = bh__path_key(c, "podSelector");
+	bh__dwarn(c, ps ? ps : v, "%s: selects every pod of the namespace, as the API server takes "
+		  "it (write podSelector: {} to say so)", ps ? "has no value" : "is missing");
+	bh__path_pop(c, old);
+	return 0;
 }
 
 /*
  * apiVersion and kind are checked by the caller (they may be absent in a
  * typed list's items). The API server would take an object without spec as
  * an empty spec, which isolates every pod of the namespace for ingress; we
- * require spec (and, as the v1 schema does, spec.podSelector) because an
- * object without one is far more likely a mistake than that intent.
+ * require spec because an object without one is far more likely a mistake
+ * than that intent. A spec without podSelector is taken (see obj_spec).
  */
 static const struct bh_field object_fields[] = {
 	{ "apiVersion", NULL, BH_F_IGNORE },

@@ -44,6 +44,13 @@ for f in "$G"/inv-fail-*.yaml; do
 	golden_fail "check --inventory rejects $b.yaml" "$b.err" --inventory "$b.yaml"
 done
 
+# ClusterNetworkPolicy (and v1alpha1 AdminNetworkPolicy) validation
+for f in "$G"/tier-fail-*.yaml; do
+	[ -e "$f" ] || continue
+	b=$(basename "$f" .yaml)
+	golden_fail "check rejects $b.yaml" "$b.err" "$b.yaml"
+done
+
 # warn-NN.yaml (with warn-NN.inv.yaml as inventory when present): valid, so
 # exit 0 with the summary counting the warnings; stderr == warn-NN.err;
 # --strict turns them into a failure (exit 1, the same stderr, no summary).
@@ -62,6 +69,13 @@ for f in "$G"/warn-[0-9][0-9].yaml; do
 		sed 's/^/# stdout: /' "$tmp/out" | head -3
 	fi
 	golden_fail "check --strict rejects $b.yaml for its warnings" "$b.err" --strict "${args[@]}"
+done
+
+# tier-ok-NN.yaml: valid without a word on stderr; stdout == tier-ok-NN.out
+for f in "$G"/tier-ok-[0-9][0-9].yaml; do
+	[ -e "$f" ] || continue
+	b=$(basename "$f" .yaml)
+	golden_ok "check accepts $b.yaml and lists its tiers" "$(cat "$G/$b.out")" "$b.yaml"
 done
 
 golden_ok "ok-01.yaml: lists, kubectl output, IPv6, named ports" "ok: 3 policies in 1 file" ok-01.yaml

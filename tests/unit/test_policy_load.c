@@ -303,12 +303,42 @@ static void test_tolerated_server_fields(void **state)
 	bh_policy_set_free(s);
 }
 
+/* A null or missing podSelector is the empty selector, as the API server takes it, with a warning. */
+static void test_null_pod_selector(void **state)
+{
+	static const char yaml[] = HDR "metadata: {name: a, namespace: x}\nspec:\n  podSelector:\n"
+				   "---\n" HDR "metadata: {name: b, namespace: x}\nspec:\n  policyTypes: [Egress]\n";
+	struct bh_policy_set *s = NULL;
+	struct bh_labels none = { 0 };
+	struct bh_diag d;
+
+	bh_diag_init(&d);
+	assert_int_equal(bh_policy_set_load_buf("p.yaml", yaml, strlen(yaml), &d, &s), 0);
+	assert_int_equal(bh_diag_count(&d), 0);
+	assert_int_equal(bh_diag_warnings(&d), 2);
+	assert_int_equal(d.v[0].sev, BH_SEV_WARNING);
+	assert_int_equal(d.v[0].loc.line, 5);
+	assert_non_null(strstr(d.v[0].msg, "spec.podSelector: has no value: selects every pod"));
+	assert_non_null(strstr(d.v[1].msg, "spec.podSelector: is missing: selects every pod"));
+	assert_int_equal(s->n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(s->v[i].pod_sel.match.n, 0);
+		assert_int_equal(s->v[i].pod_sel.n_exprs, 0);
+		assert_true(bh_selector_matches(&s->v[i].pod_sel, &none));
+	}
+	assert_true(s->v[0].types[BH_INGRESS] && !s->v[0].types[BH_EGRESS]);
+	assert_true(!s->v[1].types[BH_INGRESS] && s->v[1].types[BH_EGRESS]);
+	bh_policy_set_free(s);
+	bh_diag_deinit(&d);
+}
+
 static void test_errors_structure(void **state)
 {
 	load_fails(HDR "metadata:\n  name: a\nspec:\n  podSelectr: {}\n  ingres: []\n  bogus: 1\n",
 		   (const char *const[]){
 			   "6:3: spec.podSelectr: unknown field (did you mean \"podSelector\"?)",
-			   "6:3: spec.podSelector: required field is missing",
+			   "6:3: spec.podSelector: is missing: selects every pod of the namespace, as the "
+			   "API server takes it (write podSelector: {} to say so)",
 			   "7:3: spec.ingres: unknown field (did you mean \"ingress\"?)",
 			   "8:3: spec.bogus: unknown field",
 			   NULL });
@@ -729,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_multi_document_sorted),
 		cmocka_unit_test(test_annotations),
 		cmocka_unit_test(test_tolerated_server_fields),
+		cmocka_unit_test(test_null_pod_selector),
 		cmocka_unit_test(test_errors_structure),
 		cmocka_unit_test(test_errors_yaml),
 		cmocka_unit_test(test_errors_names_and_labels),
