@@ -8,6 +8,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "netlink/netns.h"
+#include "policy/cnp.h"
 #include "policy/compile.h"
 #include "policy/diag.h"
 #include "policy/lint.h"
@@ -22,12 +23,15 @@ static const struct bh_cli_local local[] = {
 static const struct bh_cli_spec spec = {
 	.cmd = "check",
 	.synopsis = "check [--inventory FILE] FILE|DIR...",
-	.about = "Validate NetworkPolicy files (a directory means every *.yaml and *.yml\n"
-		 "in it; - reads standard input) and, with --inventory, an inventory\n"
-		 "file, and the policies compiled for its workloads. Every problem is\n"
-		 "printed as file:line:col: error: message. Two workloads whose netns\n"
-		 "paths lead to one existing namespace are an error too. Rules that can\n"
-		 "never apply are printed as file:line:col: warning: message and counted.",
+	.about = "Validate NetworkPolicy and ClusterNetworkPolicy files (a directory\n"
+		 "means every *.yaml and *.yml in it; - reads standard input) and, with\n"
+		 "--inventory, an inventory file, and the policies compiled for its\n"
+		 "workloads. Every problem is printed as file:line:col: error: message.\n"
+		 "Two workloads whose netns paths lead to one existing namespace are an\n"
+		 "error too. Rules that can never apply, and what the tiers cannot\n"
+		 "enforce here, are printed as file:line:col: warning: message and\n"
+		 "counted. With cluster-wide policies, the tiers are listed in\n"
+		 "evaluation order.",
 	.shared = shared,
 	.n_shared = sizeof(shared) / sizeof(shared[0]),
 	.local = local,
@@ -60,6 +64,40 @@ static int check_more(const struct bh_policy_set *set, const struct bh_inventory
 			return err;
 	}
 	return bh_policy_set_lint(set, inv, diag);
+}
+
+/* The tiers in evaluation order: cluster-wide policies by priority, NetworkPolicy between. */
+static void print_tiers(const struct bh_policy_set *set)
+{
+	size_t i = 0, n_ns = 0;
+
+	for (size_t k = 0; k < set->n; k++)
+		n_ns += !k || strcmp(set->v[k].namespace, set->v[k - 1].namespace);
+	printf("tiers, in evaluation order:\n");
+	for (unsigned int tier = BH_TIER_ADMIN; tier != BH_TIER_MAX;
+	     tier = tier == BH_TIER_ADMIN ? BH_TIER_NP : tier == BH_TIER_NP ? BH_TIER_BASELINE : BH_TIER_MAX) {
+		if (tier == BH_TIER_NP) {
+			printf("  NetworkPolicy: %zu polic%s in %zu namespace%s\n", set->n,
+			       set->n == 1 ? "y" : "ies", n_ns, n_ns == 1 ? "" : "s");
+			continue;
+		}
+		for (; i < set->n_cnp && set->cnp[i].tier == tier; i++) {
+			const struct bh_cnp *p = &set->cnp[i];
+
+			if (!i || set->cnp[i - 1].tier != tier || set->cnp[i - 1].priority != p->priority)
+				printf("  %s priority %d:", bh_tier_name(tier), (int)p->priority);
+			printf(" %s%s%s%s", p->name, p->api != BH_CNP_V1ALPHA2 ? " (" : "",
+			       p->api != BH_CNP_V1ALPHA2 ? bh_cnp_kind_name(p) : "",
+			       p->api != BH_CNP_V1ALPHA2 ? ")" : "");
+			if (p->mode == BH_MODE_AUDIT)
+				printf(" (audit)");
+			if (i + 1 < set->n_cnp && set->cnp[i + 1].tier == tier &&
+			    set->cnp[i + 1].priority == p->priority)
+				putchar(',');
+			else
+				putchar('\n');
+		}
+	}
 }
 
 int bh_cmd_check(int argc, char **argv)
@@ -107,13 +145,17 @@ int bh_cmd_check(int argc, char **argv)
 	} else if (strict && warnings) {
 		rc = BH_EXIT_NO;
 	} else {
+		size_t n = set ? set->n + set->n_cnp : 0;
+
 		if (set)
-			printf("ok: %zu polic%s in %zu file%s", set->n, set->n == 1 ? "y" : "ies",
+			printf("ok: %zu polic%s in %zu file%s", n, n == 1 ? "y" : "ies",
 			       set->n_files, set->n_files == 1 ? "" : "s");
 		if (set && warnings)
 			printf(", %zu warning%s", warnings, warnings == 1 ? "" : "s");
 		if (set)
 			putchar('\n');
+		if (set && set->n_cnp)
+			print_tiers(set);
 		if (inv)
 			printf("ok: inventory %s: %zu workload%s in %zu namespace%s\n", a.inventory,
 			       inv->n_wl, inv->n_wl == 1 ? "" : "s", inv->n_ns, inv->n_ns == 1 ? "" : "s");

@@ -157,9 +157,13 @@ struct bh_policy {
 	enum bh_enforce_mode mode;	/* annotation bulkhead.io/mode */
 };
 
+struct bh_cnp;
+
 struct bh_policy_set {
 	struct bh_policy *v;	/* sorted by (namespace, name) */
 	size_t n;
+	struct bh_cnp *cnp;	/* cluster-wide tiers (policy/cnp.h), sorted by (tier, priority, name) */
+	size_t n_cnp;
 	char **files;		/* interned file names that bh_loc.file points into */
 	size_t n_files;
 };

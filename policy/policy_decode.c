@@ -264,6 +264,14 @@ static int obj_metadata(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 			      NULL);
 }
 
+int bh__meta_decode(struct bh_dctx *c, const struct bh_ynode *v, struct bh_policy *p,
+		    struct bh_loc *name_at)
+{
+	struct pol_state st = { .p = p, .name_at = name_at };
+
+	return obj_metadata(c, v, &st);
+}
+
 /*
  * spec.podSelector is not a pointer in the API types, so the API server
  * takes a missing or null one as the empty selector: every pod of the

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Loading a policy set: files and directories -> YAML documents ->
- * Kubernetes objects (NetworkPolicy, NetworkPolicyList, List) -> one
- * sorted set, with every problem recorded and loading carried on.
+ * Kubernetes objects (NetworkPolicy, the cluster-wide tiers of
+ * policy/cnp.h, their lists, List) -> one sorted set, with every problem
+ * recorded and loading carried on.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,19 +12,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "policy/policy_int.h"
+#include "policy/cnp_int.h"
 
 #define API_NETWORKING "networking.k8s.io/v1"
+#define API_TIERS "policy.networking.k8s.io/v1alpha2"
+#define API_TIERS_V1 "policy.networking.k8s.io/v1alpha1"
 #define MAX_FILE_SIZE (64u << 20)
 
 struct loader {
 	struct bh_policy_set *set;
 	size_t cap;
 	struct bh_loc *name_at;	/* parallel to set->v: where metadata.name is */
+	size_t cnp_cap;
+	struct bh_loc *cnp_name_at;	/* parallel to set->cnp */
 	struct bh_diag *diag;
 	int io_err;		/* first I/O error */
 	struct bh_limits lim;
 	size_t n_objects;	/* policy objects seen, valid or not */
+	int oom_before;		/* diag->oom when loading started */
 };
 
 void bh_policy_set_free(struct bh_policy_set *s)
@@ -33,10 +39,24 @@ void bh_policy_set_free(struct bh_policy_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		bh__policy_deinit(&s->v[i]);
 	free(s->v);
+	for (size_t i = 0; i < s->n_cnp; i++)
+		bh__cnp_deinit(&s->cnp[i]);
+	free(s->cnp);
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
 	free(s->files);
 	free(s);
+}
+
+/* Counts a policy object of any kind; true when it is over the limit (reported once), not to be loaded. */
+static bool over_limit(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj)
+{
+	if (l->n_objects++ == l->lim.policies) {
+		bh__derr(c, obj, "more than %u policies, the limit (--limit-policies): this one and "
+			 "those after it are not loaded", l->lim.policies);
+		return true;
+	}
+	return l->n_objects > l->lim.policies;
 }
 
 static int add_policy(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj)
@@ -47,12 +67,7 @@ static int add_policy(struct loader *l, struct bh_dctx *c, const struct bh_ynode
 	struct bh_loc name_at;
 	int err;
 
-	if (l->n_objects++ == l->lim.policies) {
-		bh__derr(c, obj, "more than %u policies, the limit (--limit-policies): this one and "
-			 "those after it are not loaded", l->lim.policies);
-		return 0;
-	}
-	if (l->n_objects > l->lim.policies)
+	if (over_limit(l, c, obj))
 		return 0;
 	err = bh__policy_decode(c, obj, &p, &name_at);
 	if (err || c->errors != before || !p.name) {
@@ -79,7 +94,43 @@ static int add_policy(struct loader *l, struct bh_dctx *c, const struct bh_ynode
 	return 0;
 }
 
-/* What may appear where: top level, items of a List, items of a NetworkPolicyList. */
+static int add_cnp(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
+		   unsigned int api)
+{
+	struct bh_policy_set *s = l->set;
+	size_t before = c->errors;
+	struct bh_cnp p = { 0 };
+	struct bh_loc name_at;
+	int err;
+
+	if (over_limit(l, c, obj))
+		return 0;
+	err = bh__cnp_decode(c, obj, api, &p, &name_at);
+	if (err || c->errors != before || !p.name) {
+		bh__cnp_deinit(&p);
+		return err;
+	}
+	if (s->n_cnp == l->cnp_cap) {
+		size_t cap = l->cnp_cap ? l->cnp_cap * 2 : 8;
+		struct bh_cnp *v = realloc(s->cnp, cap * sizeof(*v));
+		struct bh_loc *at;
+
+		if (v)
+			s->cnp = v;
+		at = v ? realloc(l->cnp_name_at, cap * sizeof(*at)) : NULL;
+		if (!at) {
+			bh__cnp_deinit(&p);
+			return -ENOMEM;
+		}
+		l->cnp_name_at = at;
+		l->cnp_cap = cap;
+	}
+	l->cnp_name_at[s->n_cnp] = name_at;
+	s->cnp[s->n_cnp++] = p;
+	return 0;
+}
+
+/* What may appear where: top level, items of a List, items of a typed list. */
 enum nesting {
 	TOP,
 	IN_LIST,
@@ -87,18 +138,19 @@ enum nesting {
 };
 
 static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
-			 enum nesting where);
+			 enum nesting where, int item);
 
 struct list_args {
 	struct loader *l;
 	enum nesting where;
+	int item;		/* IN_TYPED_LIST: index into kinds[] of the items' kind */
 };
 
 static int list_item(struct bh_dctx *c, const struct bh_ynode *item, size_t idx, void *obj)
 {
 	struct list_args *a = obj;
 
-	return object_decode(a->l, c, item, a->where);
+	return object_decode(a->l, c, item, a->where, a->item);
 }
 
 static const struct bh_field list_fields[] = {
@@ -109,9 +161,9 @@ static const struct bh_field list_fields[] = {
 };
 
 static int list_items(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
-		      enum nesting where)
+		      enum nesting where, int item)
 {
-	struct list_args args = { l, where };
+	struct list_args args = { l, where, item };
 	const struct bh_ynode *items;
 	size_t old;
 	int err;
@@ -131,12 +183,29 @@ static const struct {
 	const char *kind;
 	const char *api;
 	bool list;
-	enum nesting items;	/* for lists: how their items are checked */
+	int item;		/* typed lists: index of their items' kind; -1 for List */
+	int cnp_api;		/* cluster-wide objects: enum bh_cnp_api; -1 otherwise */
 } kinds[] = {
-	{ "NetworkPolicy", API_NETWORKING, false, TOP },
-	{ "NetworkPolicyList", API_NETWORKING, true, IN_TYPED_LIST },
-	{ "List", "v1", true, IN_LIST },
+	{ "NetworkPolicy", API_NETWORKING, false, -1, -1 },
+	{ "NetworkPolicyList", API_NETWORKING, true, 0, -1 },
+	{ "ClusterNetworkPolicy", API_TIERS, false, -1, BH_CNP_V1ALPHA2 },
+	{ "ClusterNetworkPolicyList", API_TIERS, true, 2, -1 },
+	{ "AdminNetworkPolicy", API_TIERS_V1, false, -1, BH_ANP_V1ALPHA1 },
+	{ "AdminNetworkPolicyList", API_TIERS_V1, true, 4, -1 },
+	{ "BaselineAdminNetworkPolicy", API_TIERS_V1, false, -1, BH_BANP_V1ALPHA1 },
+	{ "BaselineAdminNetworkPolicyList", API_TIERS_V1, true, 6, -1 },
+	{ "List", "v1", true, -1, -1 },
 };
+
+#define OBJECT_KINDS "NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy or " \
+	"BaselineAdminNetworkPolicy"
+
+static int add_object(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj, size_t kind)
+{
+	if (kinds[kind].cnp_api < 0)
+		return add_policy(l, c, obj);
+	return add_cnp(l, c, obj, (unsigned int)kinds[kind].cnp_api);
+}
 
 static void kind_problem(struct bh_dctx *c, const struct bh_ynode *at, const char *key, const char *msg)
 {
@@ -147,7 +216,7 @@ static void kind_problem(struct bh_dctx *c, const struct bh_ynode *at, const cha
 }
 
 static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_ynode *obj,
-			 enum nesting where)
+			 enum nesting where, int item)
 {
 	const struct bh_ynode *kn, *an;
 	const char *kind, *api;
@@ -163,9 +232,9 @@ static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_yn
 		kn = NULL;
 	if (an && bh_ynode_is_null(an))
 		an = NULL;
-	/* a NetworkPolicyList's items are NetworkPolicies: the type may be left out */
+	/* a typed list's items are of its kind: the type may be left out */
 	if (where == IN_TYPED_LIST && !kn && !an)
-		return add_policy(l, c, obj);
+		return add_object(l, c, obj, (size_t)item);
 	if (!kn || !an) {
 		kind_problem(c, obj, kn ? "apiVersion" : "kind", "required field is missing");
 		return 0;
@@ -182,11 +251,13 @@ static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_yn
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kind, kinds[i].kind))
 			break;
-	if (i == sizeof(kinds) / sizeof(kinds[0]) || (where != TOP && kinds[i].list)) {
+	if (i == sizeof(kinds) / sizeof(kinds[0]) || (where != TOP && kinds[i].list) ||
+	    (where == IN_TYPED_LIST && (int)i != item)) {
 		size_t old = bh__path_key(c, "kind");
 
 		bh__derr(c, kn, "unsupported kind \"%s\" (expected %s)", kind,
-			 where == TOP ? "NetworkPolicy, NetworkPolicyList or List" : "NetworkPolicy");
+			 where == TOP ? OBJECT_KINDS ", a list of them, or List" :
+			 where == IN_LIST ? OBJECT_KINDS : kinds[item].kind);
 		bh__path_pop(c, old);
 		return 0;
 	}
@@ -199,8 +270,8 @@ static int object_decode(struct loader *l, struct bh_dctx *c, const struct bh_yn
 		return 0;
 	}
 	if (kinds[i].list)
-		return list_items(l, c, obj, kinds[i].items);
-	return add_policy(l, c, obj);
+		return list_items(l, c, obj, kinds[i].item < 0 ? IN_LIST : IN_TYPED_LIST, kinds[i].item);
+	return add_object(l, c, obj, i);
 }
 
 static int load_buf(struct loader *l, const char *name, const char *buf, size_t len)
@@ -224,7 +295,7 @@ static int load_buf(struct loader *l, const char *name, const char *buf, size_t 
 		/* empty documents (a stray "---", a file of comments) are fine */
 		if (bh_ynode_is_null(ys.docs[i]))
 			continue;
-		err = object_decode(l, &c, ys.docs[i], TOP);
+		err = object_decode(l, &c, ys.docs[i], TOP, -1);
 	}
 	bh__diag_sort_from(l->diag, from);
 out:
@@ -460,7 +531,13 @@ static int finish(struct loader *l, size_t diag_before, int err, struct bh_polic
 	*out = NULL;
 	if (!err)
 		err = check_duplicates(l);
+	if (!err)
+		err = bh__cnp_finish(l->set, l->cnp_name_at, l->diag);
 	free(l->name_at);
+	free(l->cnp_name_at);
+	/* a diagnostic that could not be recorded (a warning, say) is out of memory, not invalid */
+	if (!err && l->diag->oom && !l->oom_before)
+		err = -ENOMEM;
 	if (!err && bh_diag_count(l->diag) != diag_before)
 		err = l->io_err ? l->io_err : -EINVAL;
 	if (err) {
@@ -478,6 +555,7 @@ static int loader_init(struct loader *l, const struct bh_limits *lim, struct bh_
 {
 	memset(l, 0, sizeof(*l));
 	l->diag = diag;
+	l->oom_before = diag->oom;
 	if (lim)
 		l->lim = *lim;
 	else

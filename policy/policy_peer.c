@@ -161,7 +161,7 @@ struct ipblock_state {
  * widening it to a whole network is the kind of surprise a segmentation
  * policy must not have. The message names the network they may have meant.
  */
-static bool cidr_parse(struct bh_dctx *c, const struct bh_ynode *v, struct bh_prefix *out)
+bool bh__cidr_decode(struct bh_dctx *c, const struct bh_ynode *v, struct bh_prefix *out)
 {
 	const char *s = bh__dstr(c, v);
 	char buf[64];
@@ -185,7 +185,7 @@ static int ipblock_cidr(struct bh_dctx *c, const struct bh_ynode *v, void *obj)
 {
 	struct ipblock_state *st = obj;
 
-	st->cidr_ok = cidr_parse(c, v, &st->b->cidr);
+	st->cidr_ok = bh__cidr_decode(c, v, &st->b->cidr);
 	return 0;
 }
 
@@ -193,7 +193,7 @@ static int ipblock_except_item(struct bh_dctx *c, const struct bh_ynode *item, s
 {
 	struct bh_ipblock *b = obj;
 
-	if (cidr_parse(c, item, &b->except[b->n_except]))
+	if (bh__cidr_decode(c, item, &b->except[b->n_except]))
 		b->n_except++;
 	return 0;
 }

@@ -65,6 +65,50 @@ static const char broken[] =
 	"kind: NetworkPolicy\n"
 	"metadata: {name: a, name: b}\n";
 
+/* the cluster-wide tiers, every kind and field, plus one NetworkPolicy for load_policies */
+static const char tiers[] =
+	"apiVersion: policy.networking.k8s.io/v1alpha2\n"
+	"kind: ClusterNetworkPolicyList\n"
+	"items:\n"
+	"  - metadata: {name: b, annotations: {bulkhead.io/mode: audit}}\n"
+	"    spec:\n"
+	"      tier: Admin\n"
+	"      priority: 5\n"
+	"      subject: {pods: {namespaceSelector: {matchLabels: {t: a}}, podSelector: {}}}\n"
+	"      ingress:\n"
+	"        - {name: r, action: Pass, from: [{namespaces: {}}, {pods: {podSelector: {}}}],\n"
+	"           protocols: [{tcp: {destinationPort: {number: 80}}}, {destinationNamedPort: http},\n"
+	"                       {udp: {destinationPort: {range: {start: 1, end: 9}}}}]}\n"
+	"      egress:\n"
+	"        - {action: Deny, to: [{networks: [10.0.0.0/8, 'fd00::/8']}, {nodes: {}},\n"
+	"                              {domainNames: [a.example.com]}]}\n"
+	"  - metadata: {name: a}\n"
+	"    spec: {tier: Admin, priority: 5, subject: {namespaces: {}},\n"
+	"           ingress: [{action: Accept, from: [{namespaces: {}}]}]}\n"
+	"---\n"
+	"apiVersion: policy.networking.k8s.io/v1alpha1\n"
+	"kind: AdminNetworkPolicy\n"
+	"metadata: {name: c}\n"
+	"spec: {priority: 1, subject: {namespaces: {}}, ingress: [{action: Allow, from: [{namespaces: {}}],\n"
+	"       ports: [{portNumber: {port: 80}}, {namedPort: x}, {portRange: {start: 1, end: 2}}]}]}\n"
+	"---\n"
+	"apiVersion: networking.k8s.io/v1\n"
+	"kind: NetworkPolicy\n"
+	"metadata: {name: deny}\n"
+	"spec: {podSelector: {}}\n";
+
+static const char tiers_broken[] =
+	"apiVersion: policy.networking.k8s.io/v1alpha2\n"
+	"kind: ClusterNetworkPolicy\n"
+	"metadata: {name: a}\n"
+	"spec: {tier: Top, priority: 5000, subject: {}, ingress: [{action: Allow, from: [{}, {namespaces: }]}],\n"
+	"       egress: [{action: Deny, to: [{networks: [10.0.0.1/8, x]}], protocols: [{tcp: {}}]}]}\n"
+	"---\n"
+	"apiVersion: policy.networking.k8s.io/v1alpha2\n"
+	"kind: ClusterNetworkPolicy\n"
+	"metadata: {name: a}\n"
+	"spec: {tier: Admin, priority: 5, subject: {namespaces: {}}}\n";
+
 static const char inventory[] =
 	"namespaces:\n"
 	"  - {name: shop, labels: {team: shop}}\n"
@@ -144,6 +188,12 @@ static void test_policy_errors_oom(void **state)
 	fail_each(load_policies, broken, -EINVAL);
 }
 
+static void test_tiers_oom(void **state)
+{
+	fail_each(load_policies, tiers, 0);
+	fail_each(load_policies, tiers_broken, -EINVAL);
+}
+
 static void test_inventory_oom(void **state)
 {
 	fail_each(load_inventory, inventory, -EINVAL);
@@ -156,6 +206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_oom),
 		cmocka_unit_test(test_policy_errors_oom),
+		cmocka_unit_test(test_tiers_oom),
 		cmocka_unit_test(test_inventory_oom),
 	};
 

@@ -361,7 +361,8 @@ static void test_errors_structure(void **state)
 		   (const char *const[]){
 			   "1:13: apiVersion: unsupported apiVersion \"networking.k8s.io/v1beta1\" for kind "
 			   "NetworkPolicy (expected \"networking.k8s.io/v1\")",
-			   "5:7: kind: unsupported kind \"Pod\" (expected NetworkPolicy, NetworkPolicyList or List)",
+			   "5:7: kind: unsupported kind \"Pod\" (expected NetworkPolicy, ClusterNetworkPolicy, "
+			   "AdminNetworkPolicy or BaselineAdminNetworkPolicy, a list of them, or List)",
 			   "7:1: apiVersion: required field is missing",
 			   "9:1: expected a Kubernetes object (a mapping), got a list",
 			   "11:13: apiVersion: unsupported apiVersion \"networking.k8s.io/v1\" for kind List "
