@@ -10,12 +10,13 @@
  *      named ports): they get the same ruleset, compiled once;
  *   4. per group and direction: the selecting policies give isolation and
  *      the allowed entries (peer interval x protocol x port interval),
- *      decomposed into disjoint elements by segment.c.
+ *      decomposed into disjoint elements by segment.c; the cluster-wide
+ *      tiers around them come from cnp_compile.c.
  *
  * A workload marked isolated (bh_workload.isolated: fail closed) is its
  * own group: isolated in both directions with nothing allowed, whatever
- * the policies say; no policy selects it and no peer matches it, so a
- * claimed identity grants it nothing anywhere.
+ * the policies (cluster-wide ones included) say; no policy selects it and
+ * no peer matches it, so a claimed identity grants it nothing anywhere.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -43,6 +44,7 @@ struct cctx {
 	struct bh_limits lim;
 	size_t max_ents;		/* entries of one family before decomposition */
 	struct bh_diag *diag;		/* may be NULL */
+	struct bh__tiers *tiers;	/* the cluster-wide tiers */
 };
 
 /*
@@ -133,7 +135,7 @@ static int number_rules(struct cctx *x)
 			for (size_t r = 0; r < pol->n_rules[d]; r++, id++) {
 				const struct bh_rule *rule = &pol->rules[d][r];
 
-				c->rules[id] = (struct bh_rule_ref){ (uint32_t)p, (uint32_t)r, (uint8_t)d };
+				c->rules[id] = (struct bh_rule_ref){ (uint32_t)p, (uint32_t)r, (uint8_t)d, BH_TIER_NP };
 				c->n_rules = id + 1;
 				x->peers[id] = calloc(rule->n_peers ? rule->n_peers : 1,
 						      sizeof(**x->peers));
@@ -412,11 +414,12 @@ static int build_view(struct cctx *x, const struct bh_workload *w, int d, bool a
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return bh__tiers_build(x->tiers, w, d, audit, v);
 }
 
 static void view_deinit(struct bh_view *v)
 {
+	bh__stages_deinit(v);
 	free(v->isolated_by);
 	for (int f = 0; f < BH_FAM_MAX; f++) {
 		free(v->any[f].v);
@@ -450,6 +453,9 @@ static uint64_t view_hash(uint64_t h, const struct bh_view *v)
 			h = fnv(h, &v->l4[f].v[i], offsetof(struct bh_elem, rule));
 		h = fnv(h, "|", 1);
 	}
+	/* only with tiers, so that a NetworkPolicy-only table keeps its hash */
+	if (v->admin.present || v->baseline.present)
+		h = bh__stages_hash(h, v);
 	return h;
 }
 
@@ -463,6 +469,7 @@ static int compile_group(struct cctx *x, const struct bh_workload *w, struct bh_
 	for (int d = 0; d < BH_DIR_MAX; d++) {
 		struct bh_dir_rules *dr = &rs->dir[d];
 		bool any_all = false, all_none = true, any_sel = false, any_audit = false;
+		struct bh__tier_scan ts;
 
 		if (w->isolated) {	/* fail closed: no allows, denials logged */
 			dr->log = BH_LOG_DENIED;
@@ -482,6 +489,11 @@ static int compile_group(struct cctx *x, const struct bh_workload *w, struct bh_
 			all_none &= ps->v[p].log == BH_LOG_NONE;
 			any_audit |= ps->v[p].mode == BH_MODE_AUDIT;
 		}
+		bh__tiers_scan(x->tiers, w, d, &ts);
+		any_all |= ts.any_log_all;
+		all_none &= ts.all_none;
+		any_sel |= ts.any;
+		any_audit |= ts.any_audit;
 		dr->log = any_all ? BH_LOG_ALL : (any_sel && all_none) ? BH_LOG_NONE : BH_LOG_DENIED;
 		if ((ret = build_view(x, w, d, false, &dr->enforce)))
 			goto fail;
@@ -610,7 +622,11 @@ static void cctx_deinit(struct cctx *x)
 	if (x->peers) {
 		for (size_t id = 0; id < x->c->n_rules; id++) {
 			const struct bh_rule_ref *r = &x->c->rules[id];
-			const struct bh_rule *rule = &x->pols->v[r->policy].rules[r->dir][r->rule];
+			const struct bh_rule *rule;
+
+			if (r->tier != BH_TIER_NP)
+				break;	/* the cluster-wide rules follow; their peers are not here */
+			rule = &x->pols->v[r->policy].rules[r->dir][r->rule];
 
 			if (!x->peers[id])
 				continue;
@@ -661,8 +677,15 @@ int bh_compile_limited(const struct bh_policy_set *pols, const struct bh_invento
 		bh_limits_default(&x.lim);
 	x.max_ents = (size_t)x.lim.elements_per_set * ENTS_PER_ELEM;
 	ret = number_rules(&x);
+	if (!ret) {
+		struct bh__seg_limit sl = { .max_elems = x.lim.elements_per_set,
+					    .max_work = (size_t)x.lim.elements_per_set * WORK_PER_ELEM };
+
+		ret = bh__tiers_prepare(c, &sl, x.max_ents, diag, &x.tiers);
+	}
 	if (!ret)
 		ret = group_workloads(&x);
+	bh__tiers_free(x.tiers);
 	cctx_deinit(&x);
 	if (ret) {
 		bh_compiled_free(c);

@@ -19,12 +19,27 @@
  * proto != 0 (address interval . protocol . port interval). Elements of
  * one kind never overlap (the kernel rejects overlapping concatenated
  * interval elements with EEXIST), and they are sorted.
+ *
+ * Each view also carries the cluster-wide tiers (policy/cnp.h) around its
+ * NetworkPolicy part: an Admin stage before it and a Baseline stage after
+ * it (only where no NetworkPolicy isolates: then NetworkPolicy decides).
+ * A stage flattens the rules of every policy of its tier that selects the
+ * workload into the same two kinds of disjoint elements, each carrying
+ * the first rule in precedence order (priority, name, rule order) that
+ * matches it and that rule's action: the sweep of segment.c resolves the
+ * precedence at compile time because rule ids are numbered in that order.
+ * In a stage the l4 elements include the any-protocol rules for TCP, UDP
+ * and SCTP, so that for those protocols one lookup in l4 gives the first
+ * match, and the any elements answer the other protocols: the datapath
+ * needs one lookup per kind, family and stage whatever the number of
+ * policies.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/cnp.h"
 #include "policy/limits.h"
 #include "policy/model.h"
 
@@ -40,6 +55,7 @@ struct bh_elem {
 	uint8_t proto;		/* 0: any protocol and port */
 	uint16_t port_lo;	/* host byte order, inclusive */
 	uint16_t port_hi;
+	uint8_t action;		/* stage elements: enum bh_action of `rule`; 0 in NetworkPolicy views */
 	uint32_t rule;		/* lowest rule id (index into bh_compiled.rules) allowing it */
 };
 
@@ -48,22 +64,40 @@ struct bh_elems {
 	size_t n;
 };
 
+/* One cluster-wide tier of a view, for one workload and direction. */
+struct bh_stage {
+	bool present;		/* a policy of the tier selects the workload with rules this way */
+	uint32_t *selected_by;	/* its policies (indices into bh_policy_set.cnp), in precedence order */
+	size_t n_selected_by;
+	struct bh_elems any[BH_FAM_MAX];	/* every protocol: the element's action decides */
+	struct bh_elems l4[BH_FAM_MAX];		/* TCP, UDP, SCTP: looked up first */
+};
+
 struct bh_view {
-	bool isolated;
+	bool isolated;		/* a NetworkPolicy isolates, or the workload fails closed: it decides */
 	const char *cause;	/* the workload's own fail-closed cause (bh_workload.isolated,
-				 * borrowed): isolated by no policy, nothing allowed */
+				 * borrowed): isolated by no policy, nothing allowed, no tiers */
 	uint32_t *isolated_by;	/* policy indices (into bh_policy_set.v), ascending */
 	size_t n_isolated_by;
 	struct bh_elems any[BH_FAM_MAX];	/* proto == 0 elements */
 	struct bh_elems l4[BH_FAM_MAX];		/* proto != 0 elements */
+	struct bh_stage admin;		/* before the NetworkPolicy part */
+	struct bh_stage baseline;	/* after it; never present when isolated */
 };
 
 struct bh_dir_rules {
 	struct bh_view enforce;
-	bool has_audit;
+	bool has_audit;		/* a policy in audit mode (of any tier) applies here */
 	struct bh_view audit;
 	enum bh_log_mode log;	/* all if any selecting policy says all; none if all say none */
 };
+
+/* Does anything decide in this direction (so it gets a chain)? */
+static inline bool bh_dir_active(const struct bh_dir_rules *d)
+{
+	return d->enforce.isolated || d->has_audit || d->enforce.admin.present ||
+	       d->enforce.baseline.present;
+}
 
 struct bh_ruleset {
 	struct bh_dir_rules dir[BH_DIR_MAX];
@@ -72,9 +106,10 @@ struct bh_ruleset {
 
 /* A rule id names one rule of one policy in one direction. */
 struct bh_rule_ref {
-	uint32_t policy;	/* index into bh_policy_set.v */
+	uint32_t policy;	/* index into bh_policy_set.v, or .cnp when tier is not BH_TIER_NP */
 	uint32_t rule;		/* index into policy->rules[dir] */
 	uint8_t dir;		/* enum bh_dir */
+	uint8_t tier;		/* enum bh_tier (policy/cnp.h): 0, BH_TIER_NP, for NetworkPolicy */
 };
 
 struct bh_compiled {
@@ -105,6 +140,25 @@ void bh_compiled_free(struct bh_compiled *c);
 /* True when the view lets (peer, proto, port) through; *rule gets the allowing rule id. */
 bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
 		    uint8_t proto, uint16_t port, uint32_t *rule);
+
+/*
+ * The stage's element for (peer, proto, port) as the kernel finds it (l4
+ * first, then any), or NULL when no rule of the tier matches. Borrowed.
+ */
+const struct bh_elem *bh_stage_lookup(const struct bh_stage *s, const struct bh_addr *peer,
+				      uint8_t proto, uint16_t port);
+
+/* Who decided a connection in one direction, walking a view's tiers as the kernel does. */
+struct bh_decision {
+	bool allowed;
+	uint8_t tier;		/* enum bh_tier that decided; BH_TIER_MAX: none, allowed by default */
+	uint32_t rule;		/* the deciding rule id; BH_RULE_NONE for an isolation with no allowing rule */
+	uint32_t pass[BH_TIER_MAX];	/* [tier]: the Pass rule that skipped the rest of that tier, or BH_RULE_NONE */
+};
+
+/* Decides (peer, proto, port) in view v: Admin, then NetworkPolicy, then Baseline, then allowed. */
+void bh_view_decide(const struct bh_view *v, const struct bh_addr *peer, uint8_t proto,
+		    uint16_t port, struct bh_decision *out);
 
 /*
  * THE TABLE LAYOUT (contract shared by bh_render_nft() and the libnftnl

@@ -2,7 +2,7 @@
 #ifndef BH_COMPILE_INT_H
 #define BH_COMPILE_INT_H
 
-/* Internals shared by the compiler's files (compile.c, segment.c). */
+/* Internals shared by the compiler's files (compile.c, segment.c, cnp_compile.c). */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,5 +73,41 @@ int bh__segment(struct bh__ents *in, int fam, struct bh__seg_limit *lim, struct 
 void bh__seg_report(const struct bh_compiled *c, const struct bh__ents *in,
 		    const struct bh__seg_limit *lim, const struct bh_workload *w, int d, bool audit,
 		    struct bh_diag *diag);
+
+/* ---- the cluster-wide tiers (cnp_compile.c) ---- */
+
+struct bh__tiers;
+
+/* What the tier policies applying to one workload and direction say. */
+struct bh__tier_scan {
+	bool any;		/* some policy applies (selects it, with rules this way) */
+	bool any_audit;		/* one of them is in audit mode */
+	bool any_log_all;	/* one of them says bulkhead.io/log: all */
+	bool all_none;		/* all of them say bulkhead.io/log: none (true when none applies) */
+};
+
+/*
+ * Numbers the cluster-wide rules after c's NetworkPolicy rules (appending
+ * to c->rules) and resolves their peers. Each stage map is held to the
+ * bounds of lim (a template: max_elems, max_work) and to max_ents entries
+ * per family; a map over them is recorded in diag (may be NULL) and its
+ * build fails with -E2BIG. *out is to be freed with bh__tiers_free()
+ * whatever the result. 0 or -ENOMEM.
+ */
+int bh__tiers_prepare(struct bh_compiled *c, const struct bh__seg_limit *lim, size_t max_ents,
+		      struct bh_diag *diag, struct bh__tiers **out);
+void bh__tiers_free(struct bh__tiers *t);
+/* w must point into the inventory's wl[]. */
+void bh__tiers_scan(const struct bh__tiers *t, const struct bh_workload *w, int d,
+		    struct bh__tier_scan *out);
+/*
+ * The Admin and (unless v->isolated) Baseline stages of view v for w in
+ * direction d, from the enforce-mode policies or, for the audit view,
+ * all of them. 0, -ENOMEM or -E2BIG (v's stages may then hold parts: deinit).
+ */
+int bh__tiers_build(struct bh__tiers *t, const struct bh_workload *w, int d, bool audit,
+		    struct bh_view *v);
+void bh__stages_deinit(struct bh_view *v);
+uint64_t bh__stages_hash(uint64_t h, const struct bh_view *v);
 
 #endif

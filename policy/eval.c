@@ -58,6 +58,7 @@ bool bh_eval_dir(const struct bh_policy_set *ps, const struct bh_inventory *inv,
 	const struct bh_workload *w = self->wl;
 	const struct bh_workload *dst = dir == BH_INGRESS ? w : peer->wl;
 	bool iso = false, allowed = false;
+	int admin = bh_eval_tier(ps, inv, self, peer, dir, proto, port, BH_TIER_ADMIN, NULL), base;
 
 	for (size_t i = 0; i < ps->n && !allowed; i++) {
 		const struct bh_policy *pol = &ps->v[i];
@@ -72,7 +73,13 @@ bool bh_eval_dir(const struct bh_policy_set *ps, const struct bh_inventory *inv,
 	}
 	if (isolated)
 		*isolated = iso;
-	return !iso || allowed;
+	/* Accept and Deny are final; Pass (or no match) goes on to NetworkPolicy */
+	if (admin == BH_ACT_ACCEPT || admin == BH_ACT_DENY)
+		return admin == BH_ACT_ACCEPT;
+	if (iso)
+		return allowed;
+	base = bh_eval_tier(ps, inv, self, peer, dir, proto, port, BH_TIER_BASELINE, NULL);
+	return base != BH_ACT_DENY;
 }
 
 bool bh_eval_conn(const struct bh_policy_set *ps, const struct bh_inventory *inv,

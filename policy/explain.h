@@ -16,10 +16,11 @@
 
 struct bh_explain_dir {
 	bool applies;		/* the endpoint is a workload with a ruleset */
-	bool isolated;
+	bool isolated;		/* by NetworkPolicy */
 	bool allowed;
-	uint32_t rule;		/* allowing rule id, BH_RULE_NONE if none/not isolated */
+	uint32_t rule;		/* allowing NetworkPolicy rule id, BH_RULE_NONE if none/not isolated */
 	const struct bh_view *view;
+	struct bh_decision dec;	/* the walk through the tiers */
 };
 
 struct bh_explain {
@@ -38,6 +39,25 @@ void bh_explain_conn(const struct bh_compiled *c, const struct bh_endpoint *from
 void bh_explain_print(FILE *f, const struct bh_compiled *c, const struct bh_endpoint *from,
 		      const struct bh_endpoint *to, uint8_t proto, uint16_t port,
 		      const struct bh_explain *e);
+
+/*
+ * The rule reference of rule id `rule` in the log's syntax (see
+ * bh_rule_ref_format): "ns/policy#ingress[0]", "cluster-policy#egress[2]".
+ * Returns buf ("" for an unknown id).
+ */
+char *bh_rule_id_format(const struct bh_compiled *c, uint32_t rule, char *buf, size_t len);
+
+/* The rule behind a rule id: its tier, policy name ("ns/name" or "name") and rule name (may be NULL). */
+struct bh_rule_info {
+	unsigned int tier;	/* enum bh_tier */
+	char policy[320];
+	const char *name;	/* a cluster-wide rule's name, NULL when it has none */
+	unsigned int action;	/* enum bh_action (NetworkPolicy rules: BH_ACT_ACCEPT) */
+	int priority;		/* cluster-wide policies */
+	const struct bh_loc *loc;
+};
+/* false for an unknown id. */
+bool bh_rule_id_info(const struct bh_compiled *c, uint32_t rule, struct bh_rule_info *out);
 
 /* "ns/name" of a workload, or the address; into buf. */
 const char *bh_endpoint_name(const struct bh_endpoint *ep, char *buf, size_t len);

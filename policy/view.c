@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Lookups in a compiled view, as the kernel does them: one bisection in the
- * sorted, disjoint elements of each kind. `explain` and the log's rule
- * attribution answer from here.
+ * sorted, disjoint elements of each kind, and the tiers walked in the
+ * order of the table layout. `explain` and the log's rule attribution
+ * answer from here.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -29,8 +30,8 @@ static int elem_key_cmp(const void *key, const void *elem)
 	return k->a < lo ? -1 : k->a > lo;
 }
 
-static bool elems_find(const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a,
-		       uint16_t port, uint32_t *rule)
+static const struct bh_elem *elem_find(const struct bh_elems *es, int fam, uint8_t proto,
+				       bh_u128 a, uint16_t port)
 {
 	const struct elem_key k = { .proto = proto, .fam = fam, .a = a };
 	/* the first element whose (proto, start) is after (proto, a) */
@@ -44,12 +45,20 @@ static bool elems_find(const struct bh_elems *es, int fam, uint8_t proto, bh_u12
 			break;
 		if (a > bh__addr_to_u128(e->hi, fam))
 			break;
-		if (port >= e->port_lo && port <= e->port_hi) {
-			*rule = e->rule;
-			return true;
-		}
+		if (port >= e->port_lo && port <= e->port_hi)
+			return e;
 	}
-	return false;
+	return NULL;
+}
+
+static bool elems_find(const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a,
+		       uint16_t port, uint32_t *rule)
+{
+	const struct bh_elem *e = elem_find(es, fam, proto, a, port);
+
+	if (e)
+		*rule = e->rule;
+	return e != NULL;
 }
 
 bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
@@ -66,4 +75,57 @@ bool bh_view_allows(const struct bh_view *v, const struct bh_addr *peer,
 	if (rule)
 		*rule = r1 < r2 ? r1 : r2;
 	return ok1 || ok2;
+}
+
+const struct bh_elem *bh_stage_lookup(const struct bh_stage *s, const struct bh_addr *peer,
+				      uint8_t proto, uint16_t port)
+{
+	int fam = bh__fam_of(peer);
+	bh_u128 a = bh__addr_to_u128(peer->a, fam);
+	const struct bh_elem *e = NULL;
+
+	if (!s->present)
+		return NULL;
+	/* addr . l4proto . th dport first: l4 holds every rule that can match TCP, UDP, SCTP */
+	if (proto)
+		e = elem_find(&s->l4[fam], fam, proto, a, port);
+	return e ? e : elem_find(&s->any[fam], fam, 0, a, 0);
+}
+
+/* A cluster tier's stage: true when it decided (*out filled), false to go on. */
+static bool stage_decide(const struct bh_stage *s, unsigned int tier, const struct bh_addr *peer,
+			 uint8_t proto, uint16_t port, struct bh_decision *out)
+{
+	const struct bh_elem *e = bh_stage_lookup(s, peer, proto, port);
+
+	if (!e)
+		return false;
+	if (e->action == BH_ACT_PASS) {
+		out->pass[tier] = e->rule;
+		return false;
+	}
+	out->allowed = e->action == BH_ACT_ACCEPT;
+	out->tier = (uint8_t)tier;
+	out->rule = e->rule;
+	return true;
+}
+
+void bh_view_decide(const struct bh_view *v, const struct bh_addr *peer, uint8_t proto,
+		    uint16_t port, struct bh_decision *out)
+{
+	out->allowed = true;
+	out->tier = BH_TIER_MAX;
+	out->rule = BH_RULE_NONE;
+	for (int t = 0; t < BH_TIER_MAX; t++)
+		out->pass[t] = BH_RULE_NONE;
+	if (stage_decide(&v->admin, BH_TIER_ADMIN, peer, proto, port, out))
+		return;
+	if (v->isolated) {
+		out->tier = BH_TIER_NP;
+		out->allowed = bh_view_allows(v, peer, proto, port, &out->rule);
+		if (!out->allowed)
+			out->rule = BH_RULE_NONE;
+		return;
+	}
+	stage_decide(&v->baseline, BH_TIER_BASELINE, peer, proto, port, out);
 }
