@@ -329,7 +329,7 @@ static int lookups_add(struct build *x, int dir, const char *v, struct verdict o
  */
 static int log_rules_add(struct build *x, int dir, char kind)
 {
-	struct bh_log_tag t = { x->o->generation, (uint8_t)dir, kind };
+	struct bh_log_tag t = { x->o->generation, (uint8_t)dir, kind, 0 };
 	struct nftnl_rule *r;
 	char prefix[64];
 	int ret = 0;

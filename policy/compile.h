@@ -170,18 +170,38 @@ void bh_view_decide(const struct bh_view *v, const struct bh_addr *peer, uint8_t
  * k is 'i' or 'e'; G the generation; N the log group; R/B the log rate
  * and burst. LOG(kind, V) stands for two rules:
  *       limit rate over R/second burst B packets counter V   <- left out when R == 0
- *       log prefix "bh/G/k/kind" group N
+ *       log prefix "bh/G/k/kind" group N     ("bh/G/k/kind/t" for tier t, 'a' or 'b')
  * (over the limit a packet takes the verdict V at once and is counted:
  * the log is cut, never the verdict, and the agent reports the count).
  *
+ * A direction walks up to two pipelines of stages, each a chain: the
+ * enforce view's (V = "", chains CH...) and, when has_audit, the audit
+ * view's (V = "a", chains CH_audit...). A view's stages, in order, are
+ *   T = admin:    present when view.admin.present;
+ *   T = np:       present when view.isolated (its chain is CH or CH_audit);
+ *   T = baseline: present when view.baseline.present (never with np).
+ * NEXT(T) is "goto <chain of the view's next present stage>", else OK(V);
+ * ENTRY(V) is the chain of the view's first present stage.
+ *   OK2   = "goto CH_allow" when log == all, else "accept"
+ *   OK("") = "goto ENTRY(a)" when has_audit and the audit view has a stage, else OK2
+ *   OK(a) = OK2
+ *
  * table inet bulkhead {
- *   for view V in ("" = enforce, "a" = audit), D in (in, out), F in (4, 6):
- *     present when the view is isolated (enforce.isolated / has_audit):
+ *   for view V in ("", "a"), D in (in, out), F in (4, 6):
+ *     present when the view is isolated (enforce.isolated / audit.isolated):
  *     set {V}{D}{F}_any { type ipv{F}_addr; flags interval; elements = <any[F]> }
  *     set {V}{D}{F}     { type ipv{F}_addr . inet_proto . inet_service;
  *                         flags interval; elements = <l4[F]> }
  *     (sets are listed enforce-in4_any, in4, in6_any, in6, out4_any, ...,
  *      then audit ones; empty sets are still created)
+ *   then the tier maps, for V in ("", "a"), D, T in (admin, baseline) when
+ *   present, F in (4, 6):
+ *     map {V}{D}{F}_{T}_any { type ipv{F}_addr : verdict; flags interval;
+ *                             elements = <stage.any[F] : VERDICT> }
+ *     map {V}{D}{F}_{T}     { type ipv{F}_addr . inet_proto . inet_service : verdict;
+ *                             flags interval; elements = <stage.l4[F] : VERDICT> }
+ *     VERDICT of an element: Accept -> OK(V); Deny -> "goto CH{_audit}_{T}_deny";
+ *     Pass -> NEXT(T) (admin) or OK(V) (baseline). Empty maps are created.
  *   chain input {
  *     type filter hook input priority filter; policy accept;
  *     ct state established,related accept
@@ -190,37 +210,100 @@ void bh_view_decide(const struct bh_view *v, const struct bh_addr *peer, uint8_t
  *     icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done,
  *                   nd-router-solicit, nd-router-advert, nd-neighbor-solicit,
  *                   nd-neighbor-advert, mld2-listener-report } accept
- *     jump ingress comment "isolated by ns/p1, ns/p2"    <- only when enforce.isolated or has_audit;
- *   }                                                       comment lists enforce isolators (or
- *                                                           "audit: ..." when only audit), cut to 120 bytes;
- *                                                           "isolated: CAUSE" for a fail-closed workload
- *   chain output { same with oif "lo" and "jump egress" }
- *   chain CH {                          <- only when enforce.isolated or has_audit
- *     when enforce.isolated:
- *       ip  Xaddr @{D}4_any OK
- *       ip  Xaddr . meta l4proto . th dport @{D}4 OK
- *       ip6 Xaddr @{D}6_any OK
- *       ip6 Xaddr . meta l4proto . th dport @{D}6 OK
+ *     jump ENTRY comment "isolated by ns/p1, ns/p2"  <- only when bh_dir_active(); ENTRY is
+ *   }                                                   ENTRY(""), or CH when the enforce view has
+ *                                                       no stage (see bh_jump_comment for the text;
+ *                                                       "isolated: CAUSE" for a fail-closed workload)
+ *   chain output { same with oif "lo" }
+ *   chains of a direction, in this order (those present):
+ *   chain CH_admin {                      <- enforce admin stage
+ *       ip  Xaddr . meta l4proto . th dport vmap @{D}4_admin
+ *       ip  Xaddr vmap @{D}4_admin_any
+ *       ip6 Xaddr . meta l4proto . th dport vmap @{D}6_admin
+ *       ip6 Xaddr vmap @{D}6_admin_any
+ *       NEXT(admin)
+ *   }
+ *   chain CH_admin_deny {                 <- with the admin stage
+ *       LOG(d/a, drop)   <- not when log == none
+ *       counter drop
+ *   }
+ *   chain CH {                            <- enforce np stage, or (no enforce stage, has_audit) a
+ *     np stage:                              trampoline: "goto ENTRY(a)"
+ *       ip  Xaddr @{D}4_any OK("")
+ *       ip  Xaddr . meta l4proto . th dport @{D}4 OK("")
+ *       ip6 Xaddr @{D}6_any OK("")
+ *       ip6 Xaddr . meta l4proto . th dport @{D}6 OK("")
  *       LOG(d, drop)   <- not when log == none
  *       counter drop
- *     otherwise (audit only):
- *       goto CH_audit
  *   }
- *   chain CH_audit {                    <- only when has_audit
- *       the same four lookups on the a{D}... sets, verdict OK2
- *       LOG(w, accept)   <- not when log == none
- *       accept
- *   }
- *   chain CH_allow {                    <- only when log == all
+ *   chain CH_baseline { the four vmap lookups on {D}{F}_baseline; OK("") }
+ *   chain CH_baseline_deny { LOG(d/b, drop); counter drop }
+ *   chain CH_audit_admin { the vmap lookups on a{D}{F}_admin; NEXT(admin) }
+ *   chain CH_audit_admin_deny { LOG(w/a, accept); accept }
+ *   chain CH_audit { the four set lookups on the a{D}... sets, verdict OK2;
+ *                    LOG(w, accept); accept }
+ *   chain CH_audit_baseline { vmap lookups on a{D}{F}_baseline; OK2 }
+ *   chain CH_audit_baseline_deny { LOG(w/b, accept); accept }
+ *   chain CH_allow {                      <- only when log == all
  *       LOG(a, accept)
  *       accept
  *   }
- *   OK  = "goto CH_audit" when has_audit, else OK2
- *   OK2 = "goto CH_allow" when log == all, else "accept"
  * }
- * Chains are listed input, output, ingress, ingress_audit, ingress_allow,
- * egress, egress_audit, egress_allow (those present).
+ * Chains are listed input, output, then the ingress chains, then the
+ * egress ones. A NetworkPolicy-only table is exactly what it was before
+ * the tiers: CH, CH_audit, CH_allow.
  */
+
+/* A verdict of the layout: accept, or goto chain. */
+struct bh_verdict {
+	bool go;
+	char chain[32];
+};
+
+/* One view's pipeline in the layout. */
+struct bh_layout_view {
+	bool stage[BH_TIER_MAX];	/* [BH_TIER_ADMIN], [BH_TIER_NP], [BH_TIER_BASELINE] present */
+	char chain[BH_TIER_MAX][32];	/* each stage's chain */
+	char deny[BH_TIER_MAX][32];	/* the deny chains of the cluster tiers */
+	struct bh_verdict ok;		/* OK(V) */
+	struct bh_verdict next[BH_TIER_MAX];	/* NEXT(T) */
+	const char *entry;		/* ENTRY(V), NULL when the view has no stage */
+};
+
+/* One direction of the layout: which chains, and what jumps where. */
+struct bh_layout_dir {
+	bool active;			/* bh_dir_active(): the base chain jumps */
+	const char *entry;		/* where it jumps */
+	bool trampoline;		/* CH only leads to the audit pipeline */
+	bool has_audit;
+	struct bh_layout_view view[2];	/* enforce, audit */
+	struct bh_verdict ok2;
+	bool allow;			/* CH_allow exists */
+	const char *set_prefix[2];	/* "", "a" */
+};
+
+/* Fills *out for direction d of dr. Pointers in *out point into *out. */
+void bh_layout_dir(const struct bh_dir_rules *dr, int d, struct bh_layout_dir *out);
+
+/* The verdict of a stage element of view (0 enforce, 1 audit) and tier whose rule has `action`. */
+struct bh_verdict bh_layout_verdict(const struct bh_layout_dir *l, int view, unsigned int tier,
+				   unsigned int action);
+
+/* The stage of a view by tier (BH_TIER_ADMIN or BH_TIER_BASELINE). */
+static inline const struct bh_stage *bh_view_stage(const struct bh_view *v, unsigned int tier)
+{
+	return tier == BH_TIER_ADMIN ? &v->admin : &v->baseline;
+}
+
+/*
+ * The comment of the base chain's jump, at most len - 1 bytes (cut with
+ * "..." when longer): "isolated by ns/p1, ns/p2" as before the tiers, with
+ * "admin: c1, c2; " before it and "; baseline: c3" after it when those
+ * tiers apply; "audit: " and the audit view's when the enforce view has no
+ * stage. Returns buf.
+ */
+char *bh_jump_comment(const struct bh_compiled *c, const struct bh_dir_rules *dr, char *buf,
+		      size_t len);
 
 /* ---- rendering ---------------------------------------------------------------- */
 
@@ -240,13 +323,16 @@ struct bh_emit_opts {
 void bh_emit_opts_default(struct bh_emit_opts *o);
 
 /*
- * NFLOG prefix: "bh/<generation>/<i|e>/<d|w|a>" (denied, would-deny, allowed).
- * Writes at most 64 bytes into buf. Parsing returns 0 or -EINVAL.
+ * NFLOG prefix: "bh/<generation>/<i|e>/<d|w|a>" (denied, would-deny, allowed)
+ * for NetworkPolicy decisions, "bh/<generation>/<i|e>/<d|w>/<a|b>" for a
+ * Deny of the Admin or Baseline tier. Writes at most 64 bytes into buf.
+ * Parsing returns 0 or -EINVAL.
  */
 struct bh_log_tag {
 	uint64_t generation;
 	uint8_t dir;		/* enum bh_dir */
 	char kind;		/* 'd', 'w' or 'a' */
+	char tier;		/* 0: NetworkPolicy (or no tier), 'a' Admin, 'b' Baseline */
 };
 void bh_log_tag_format(const struct bh_log_tag *t, char *buf, size_t len);
 int bh_log_tag_parse(const char *s, struct bh_log_tag *t);

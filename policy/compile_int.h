@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "policy/compile.h"
@@ -109,5 +110,19 @@ int bh__tiers_build(struct bh__tiers *t, const struct bh_workload *w, int d, boo
 		    struct bh_view *v);
 void bh__stages_deinit(struct bh_view *v);
 uint64_t bh__stages_hash(uint64_t h, const struct bh_view *v);
+
+/* ---- the text renderer (render_nft.c, render_tier.c) ---- */
+
+/* One element: "10.0.0.1", "10.0.0.0/8", "10.0.0.1-10.0.0.7"; with l4, " . tcp . 80-90" after it. */
+void bh__put_elem(FILE *f, int fam, const struct bh_elem *e, bool l4);
+/* LOG(kind, V) of the layout, with the tier letter (0 for none). */
+void bh__put_log(FILE *f, const struct bh_emit_opts *o, int d, char kind, char tier);
+/* "accept" or "goto CHAIN" into buf; returns buf. */
+char *bh__verdict_text(const struct bh_verdict *v, char *buf, size_t len);
+/* Every tier map of the table, in the layout's order. */
+void bh__put_tier_maps(FILE *f, const struct bh_ruleset *rs);
+/* The chain of a view's cluster tier and its deny chain, when the stage is present. */
+void bh__put_tier_chains(FILE *f, const struct bh_layout_dir *l, const struct bh_dir_rules *dr, int d,
+			 int view, unsigned int tier, const struct bh_emit_opts *o);
 
 #endif

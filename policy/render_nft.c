@@ -27,7 +27,11 @@ static const char dir_char[BH_DIR_MAX] = { 'i', 'e' };
 
 void bh_log_tag_format(const struct bh_log_tag *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "bh/%" PRIu64 "/%c/%c", t->generation, dir_char[t->dir & 1], t->kind);
+	if (t->tier)
+		snprintf(buf, len, "bh/%" PRIu64 "/%c/%c/%c", t->generation, dir_char[t->dir & 1], t->kind,
+			 t->tier);
+	else
+		snprintf(buf, len, "bh/%" PRIu64 "/%c/%c", t->generation, dir_char[t->dir & 1], t->kind);
 }
 
 int bh_log_tag_parse(const char *s, struct bh_log_tag *t)
@@ -43,12 +47,15 @@ int bh_log_tag_parse(const char *s, struct bh_log_tag *t)
 		return -EINVAL;
 	d = end[1];
 	k = end[3];
-	if (end[2] != '/' || !k || end[4] || (d != 'i' && d != 'e') ||
-	    (k != 'd' && k != 'w' && k != 'a'))
+	if (end[2] != '/' || !k || (d != 'i' && d != 'e') || (k != 'd' && k != 'w' && k != 'a'))
+		return -EINVAL;
+	/* a tier's deny: "/a" or "/b" after d or w */
+	if (end[4] && (end[4] != '/' || (end[5] != 'a' && end[5] != 'b') || end[6] || k == 'a'))
 		return -EINVAL;
 	t->generation = g;
 	t->dir = d == 'i' ? BH_INGRESS : BH_EGRESS;
 	t->kind = k;
+	t->tier = end[4] ? end[5] : 0;
 	return 0;
 }
 
@@ -96,27 +103,30 @@ static const char *proto_name(uint8_t p)
 	return NULL;
 }
 
+void bh__put_elem(FILE *f, int fam, const struct bh_elem *e, bool l4)
+{
+	put_range(f, fam, e->lo, e->hi);
+	if (!l4)
+		return;
+	if (proto_name(e->proto))
+		fprintf(f, " . %s . ", proto_name(e->proto));
+	else
+		fprintf(f, " . %u . ", e->proto);
+	if (e->port_lo == e->port_hi)
+		fprintf(f, "%u", e->port_lo);
+	else
+		fprintf(f, "%u-%u", e->port_lo, e->port_hi);
+}
+
 static void put_elements(FILE *f, int fam, const struct bh_elems *es, bool l4)
 {
 	if (!es->n)
 		return;
 	fputs("\t\telements = { ", f);
 	for (size_t i = 0; i < es->n; i++) {
-		const struct bh_elem *e = &es->v[i];
-
 		if (i)
 			fputs(",\n\t\t\t     ", f);
-		put_range(f, fam, e->lo, e->hi);
-		if (!l4)
-			continue;
-		if (proto_name(e->proto))
-			fprintf(f, " . %s . ", proto_name(e->proto));
-		else
-			fprintf(f, " . %u . ", e->proto);
-		if (e->port_lo == e->port_hi)
-			fprintf(f, "%u", e->port_lo);
-		else
-			fprintf(f, "%u-%u", e->port_lo, e->port_hi);
+		bh__put_elem(f, fam, &es->v[i], l4);
 	}
 	fputs(" }\n", f);
 }
@@ -124,13 +134,7 @@ static void put_elements(FILE *f, int fam, const struct bh_elems *es, bool l4)
 /* ---- sets and chains ---------------------------------------------------------------- */
 
 static const char *const dname[BH_DIR_MAX] = { "in", "out" };
-static const char *const chname[BH_DIR_MAX] = { "ingress", "egress" };
 static const char *const hookname[BH_DIR_MAX] = { "input", "output" };
-
-static bool dir_active(const struct bh_dir_rules *dr)
-{
-	return dr->enforce.isolated || dr->has_audit;
-}
 
 static void put_sets(FILE *f, const char *view, int d, const struct bh_view *v)
 {
@@ -153,9 +157,9 @@ static void put_sets(FILE *f, const char *view, int d, const struct bh_view *v)
  * take the chain's verdict at once, through a counter the agent reads to
  * report how many attempts went unlogged; the others are logged and go on.
  */
-static void put_log(FILE *f, const struct bh_emit_opts *o, int d, char kind)
+void bh__put_log(FILE *f, const struct bh_emit_opts *o, int d, char kind, char tier)
 {
-	struct bh_log_tag t = { o->generation, (uint8_t)d, kind };
+	struct bh_log_tag t = { o->generation, (uint8_t)d, kind, tier };
 	char prefix[64];
 
 	bh_log_tag_format(&t, prefix, sizeof(prefix));
@@ -175,31 +179,10 @@ static void put_lookups(FILE *f, const char *view, int d, const char *verdict)
 	fprintf(f, "\t\tip6 %caddr . meta l4proto . th dport @%s%s6 %s\n", x, view, dname[d], verdict);
 }
 
-/* "isolated by ns/a, ns/b", cut to fit the comment limit. */
-static void isolators(const struct bh_compiled *c, const struct bh_dir_rules *dr, char *buf, size_t len)
-{
-	const struct bh_view *v = dr->enforce.isolated ? &dr->enforce : &dr->audit;
-	size_t n;
-
-	if (dr->enforce.cause) {
-		snprintf(buf, len, "isolated: %s", dr->enforce.cause);
-		return;
-	}
-	n = (size_t)snprintf(buf, len, "%s", dr->enforce.isolated ? "isolated by " :
-			     "audit: isolated by ");
-
-	for (size_t i = 0; i < v->n_isolated_by && n < len; i++) {
-		const struct bh_policy *p = &c->pols->v[v->isolated_by[i]];
-
-		n += (size_t)snprintf(buf + n, len - n, "%s%s/%s", i ? ", " : "", p->namespace, p->name);
-	}
-	if (n >= len && len > 4)
-		memcpy(buf + len - 4, "...", 4);
-}
-
 static void put_base_chain(FILE *f, const struct bh_compiled *c, const struct bh_ruleset *rs, int d)
 {
 	const struct bh_dir_rules *dr = &rs->dir[d];
+	struct bh_layout_dir l;
 
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy accept;\n",
 		hookname[d], hookname[d]);
@@ -208,51 +191,54 @@ static void put_base_chain(FILE *f, const struct bh_compiled *c, const struct bh
 	fputs("\t\ticmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, "
 	      "nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
 	      "mld2-listener-report } accept\n", f);
-	if (dir_active(dr)) {
+	bh_layout_dir(dr, d, &l);
+	if (l.active) {
 		char why[BH_COMMENT_MAX];
 
-		isolators(c, dr, why, sizeof(why));
-		fprintf(f, "\t\tjump %s comment \"%s\"\n", chname[d], why);
+		fprintf(f, "\t\tjump %s comment \"%s\"\n", l.entry, bh_jump_comment(c, dr, why, sizeof(why)));
 	}
 	fputs("\t}\n\n", f);
+}
+
+/* A NetworkPolicy stage: the set lookups, then the view's end (drop, or would-deny and accept). */
+static void put_np_chain(FILE *f, const struct bh_layout_dir *l, const struct bh_dir_rules *dr, int d,
+			 int view, const struct bh_emit_opts *o)
+{
+	const struct bh_layout_view *v = &l->view[view];
+	char ok[48];
+
+	fprintf(f, "\tchain %s {\n", v->chain[BH_TIER_NP]);
+	bh__verdict_text(&v->ok, ok, sizeof(ok));
+	put_lookups(f, l->set_prefix[view], d, ok);
+	if (dr->log != BH_LOG_NONE)
+		bh__put_log(f, o, d, view ? 'w' : 'd', 0);
+	fputs(view ? "\t\taccept\n\t}\n\n" : "\t\tcounter drop\n\t}\n\n", f);
 }
 
 static void put_dir_chains(FILE *f, const struct bh_ruleset *rs, int d, const struct bh_emit_opts *o)
 {
 	const struct bh_dir_rules *dr = &rs->dir[d];
-	char ok[64], ok2[64];
+	struct bh_layout_dir l;
 
-	if (!dir_active(dr))
+	bh_layout_dir(dr, d, &l);
+	if (!l.active)
 		return;
-	if (dr->log == BH_LOG_ALL)
-		snprintf(ok2, sizeof(ok2), "goto %s_allow", chname[d]);
-	else
-		snprintf(ok2, sizeof(ok2), "accept");
-	if (dr->has_audit)
-		snprintf(ok, sizeof(ok), "goto %s_audit", chname[d]);
-	else
-		memcpy(ok, ok2, sizeof(ok));
+	for (int view = 0; view < 2; view++) {
+		const struct bh_layout_view *v = &l.view[view];
 
-	fprintf(f, "\tchain %s {\n", chname[d]);
-	if (dr->enforce.isolated) {
-		put_lookups(f, "", d, ok);
-		if (dr->log != BH_LOG_NONE)
-			put_log(f, o, d, 'd');
-		fputs("\t\tcounter drop\n", f);
-	} else {
-		fprintf(f, "\t\tgoto %s_audit\n", chname[d]);
+		if (view && !l.has_audit)
+			break;
+		bh__put_tier_chains(f, &l, dr, d, view, BH_TIER_ADMIN, o);
+		if (v->stage[BH_TIER_NP])
+			put_np_chain(f, &l, dr, d, view, o);
+		else if (!view && l.trampoline)
+			fprintf(f, "\tchain %s {\n\t\tgoto %s\n\t}\n\n", v->chain[BH_TIER_NP],
+				l.view[1].entry);
+		bh__put_tier_chains(f, &l, dr, d, view, BH_TIER_BASELINE, o);
 	}
-	fputs("\t}\n\n", f);
-	if (dr->has_audit) {
-		fprintf(f, "\tchain %s_audit {\n", chname[d]);
-		put_lookups(f, "a", d, ok2);
-		if (dr->log != BH_LOG_NONE)
-			put_log(f, o, d, 'w');
-		fputs("\t\taccept\n\t}\n\n", f);
-	}
-	if (dr->log == BH_LOG_ALL) {
-		fprintf(f, "\tchain %s_allow {\n", chname[d]);
-		put_log(f, o, d, 'a');
+	if (l.allow) {
+		fprintf(f, "\tchain %s {\n", l.ok2.chain);
+		bh__put_log(f, o, d, 'a', 0);
 		fputs("\t\taccept\n\t}\n\n", f);
 	}
 }
@@ -280,8 +266,9 @@ char *bh_render_nft(const struct bh_compiled *c, size_t g, const char *wl_name,
 		if (rs->dir[d].enforce.isolated)
 			put_sets(f, "", d, &rs->dir[d].enforce);
 	for (int d = 0; d < BH_DIR_MAX; d++)
-		if (rs->dir[d].has_audit)
+		if (rs->dir[d].has_audit && rs->dir[d].audit.isolated)
 			put_sets(f, "a", d, &rs->dir[d].audit);
+	bh__put_tier_maps(f, rs);
 	for (int d = 0; d < BH_DIR_MAX; d++)
 		put_base_chain(f, c, rs, d);
 	for (int d = 0; d < BH_DIR_MAX; d++)

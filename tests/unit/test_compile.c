@@ -368,7 +368,7 @@ static void test_render_mentions_policies(void **state)
 
 static void test_log_tag(void **state)
 {
-	struct bh_log_tag t = { 18446744073709551615ull, BH_EGRESS, 'w' }, u;
+	struct bh_log_tag t = { .generation = 18446744073709551615ull, .dir = BH_EGRESS, .kind = 'w' }, u;
 	char buf[64];
 
 	(void)state;
