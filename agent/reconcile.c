@@ -148,7 +148,7 @@ static bool same_str(const char *a, const char *b)
 static bool isolated(const struct bh_ruleset *rs)
 {
 	for (int d = 0; d < BH_DIR_MAX; d++)
-		if (rs->dir[d].enforce.isolated || rs->dir[d].has_audit)
+		if (bh_dir_active(&rs->dir[d]))
 			return true;
 	return false;
 }

@@ -82,11 +82,12 @@ static int on_local(void *ctx, size_t idx, const char *arg)
 static bool isolated(const struct bh_ruleset *rs)
 {
 	for (int d = 0; d < BH_DIR_MAX; d++)
-		if (rs->dir[d].enforce.isolated || rs->dir[d].has_audit)
+		if (bh_dir_active(&rs->dir[d]))
 			return true;
 	return false;
 }
 
+/* "ingress isolated, egress open"; with tiers "ingress admin tier + isolated, egress baseline tier" */
 static void describe_dir(char *buf, size_t len, const struct bh_ruleset *rs)
 {
 	static const char *const name[BH_DIR_MAX] = { "ingress", "egress" };
@@ -97,8 +98,13 @@ static void describe_dir(char *buf, size_t len, const struct bh_ruleset *rs)
 		const struct bh_dir_rules *dr = &rs->dir[d];
 		const char *what = dr->enforce.isolated ? (dr->has_audit ? "isolated, audited" :
 			"isolated") : dr->has_audit ? "audited" : "open";
+		bool admin = dr->enforce.admin.present, base = dr->enforce.baseline.present;
 
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s %s", d ? ", " : "", name[d], what);
+		if (!dr->enforce.isolated && !dr->has_audit && (admin || base))
+			what = "";
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s %s%s%s%s%s", d ? ", " : "", name[d],
+			      admin ? "admin tier" : "", admin && base ? " + " : "",
+			      base ? "baseline tier" : "", (admin || base) && *what ? " + " : "", what);
 	}
 }
 
@@ -112,6 +118,12 @@ static size_t count_elems(const struct bh_ruleset *rs)
 				n += rs->dir[d].enforce.any[f].n + rs->dir[d].enforce.l4[f].n;
 			if (rs->dir[d].has_audit)
 				n += rs->dir[d].audit.any[f].n + rs->dir[d].audit.l4[f].n;
+			for (int v = 0; v < 2; v++) {
+				const struct bh_view *view = v ? &rs->dir[d].audit : &rs->dir[d].enforce;
+
+				n += view->admin.any[f].n + view->admin.l4[f].n;
+				n += view->baseline.any[f].n + view->baseline.l4[f].n;
+			}
 		}
 	return n;
 }

@@ -101,39 +101,55 @@ nomem:
 	return -ENOMEM;
 }
 
-static bool has_chain(const struct bh_dir_rules *d)
+/*
+ * The chains of one direction in the layout's order: per view, the admin
+ * stage and its deny chain, the NetworkPolicy stage (or the trampoline),
+ * the baseline stage and its deny chain; then the allow chain.
+ */
+static int dir_chain_names(const struct bh_layout_dir *l, const char **names, size_t max)
 {
-	return d->enforce.isolated || d->has_audit;
-}
+	size_t n = 0;
 
-/* "ingress", "ingress_audit", "ingress_allow" into buf */
-static const char *chain_name(char *buf, size_t len, int dir, const char *suffix)
-{
-	snprintf(buf, len, "%s%s", dirs[dir].ch, suffix);
-	return buf;
+	for (int view = 0; view < 2 && n + 5 < max; view++) {
+		const struct bh_layout_view *v = &l->view[view];
+
+		if (view && !l->has_audit)
+			break;
+		if (v->stage[BH_TIER_ADMIN]) {
+			names[n++] = v->chain[BH_TIER_ADMIN];
+			names[n++] = v->deny[BH_TIER_ADMIN];
+		}
+		if (v->stage[BH_TIER_NP] || (!view && l->trampoline))
+			names[n++] = v->chain[BH_TIER_NP];
+		if (v->stage[BH_TIER_BASELINE]) {
+			names[n++] = v->chain[BH_TIER_BASELINE];
+			names[n++] = v->deny[BH_TIER_BASELINE];
+		}
+	}
+	if (l->allow && n < max)
+		names[n++] = l->ok2.chain;
+	return (int)n;
 }
 
 static int chains_add(struct build *x)
 {
-	char name[32];
+	const char *names[16];
 	int dir, ret;
 
 	for (dir = 0; dir < BH_DIR_MAX; dir++)
 		if ((ret = chain_add(x->b, dirs[dir].base, &dirs[dir])))
 			return ret;
 	for (dir = 0; dir < BH_DIR_MAX; dir++) {
-		const struct bh_dir_rules *d = &x->rs->dir[dir];
+		struct bh_layout_dir l;
+		int n;
 
-		if (!has_chain(d))
+		bh_layout_dir(&x->rs->dir[dir], dir, &l);
+		if (!l.active)
 			continue;
-		if ((ret = chain_add(x->b, chain_name(name, sizeof(name), dir, ""), NULL)))
-			return ret;
-		if (d->has_audit &&
-		    (ret = chain_add(x->b, chain_name(name, sizeof(name), dir, "_audit"), NULL)))
-			return ret;
-		if (d->log == BH_LOG_ALL &&
-		    (ret = chain_add(x->b, chain_name(name, sizeof(name), dir, "_allow"), NULL)))
-			return ret;
+		n = dir_chain_names(&l, names, sizeof(names) / sizeof(names[0]));
+		for (int i = 0; i < n; i++)
+			if ((ret = chain_add(x->b, names[i], NULL)))
+				return ret;
 	}
 	return 0;
 }
@@ -165,10 +181,10 @@ static int sets_add(struct build *x)
 		    (ret = view_sets_add(x, "", dir, &x->rs->dir[dir].enforce)))
 			return ret;
 	for (dir = 0; dir < BH_DIR_MAX; dir++)
-		if (x->rs->dir[dir].has_audit &&
+		if (x->rs->dir[dir].has_audit && x->rs->dir[dir].audit.isolated &&
 		    (ret = view_sets_add(x, "a", dir, &x->rs->dir[dir].audit)))
 			return ret;
-	return 0;
+	return bh_nft__tier_maps_add(x->b, x->rs);
 }
 
 static struct nftnl_rule *rule_new(struct build *x)
@@ -193,50 +209,14 @@ static void chain_start(struct build *x, const char *chain)
 	x->rule_no = 0;
 }
 
-/* "isolated by ns/a, ns/b", cut to COMMENT_MAX bytes; NULL on OOM */
-static char *isolation_comment(const struct build *x, const struct bh_dir_rules *d)
-{
-	const struct bh_view *v = d->enforce.isolated ? &d->enforce : &d->audit;
-	const char *lead = d->enforce.isolated ? "isolated by " : "audit: isolated by ";
-	size_t len = strlen(lead) + 1, i;
-	char *s, *p;
-
-	if (d->enforce.cause) {
-		if (asprintf(&s, "isolated: %s", d->enforce.cause) < 0)
-			return NULL;
-		if (strlen(s) > COMMENT_MAX)
-			memcpy(s + COMMENT_MAX - 3, "...", 4);
-		return s;
-	}
-
-	for (i = 0; i < v->n_isolated_by; i++) {
-		const struct bh_policy *pol = &x->c->pols->v[v->isolated_by[i]];
-
-		len += strlen(pol->namespace) + strlen(pol->name) + 3;
-	}
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	p = s + sprintf(s, "%s", lead);
-	for (i = 0; i < v->n_isolated_by; i++) {
-		const struct bh_policy *pol = &x->c->pols->v[v->isolated_by[i]];
-
-		p += sprintf(p, "%s%s/%s", i ? ", " : "", pol->namespace, pol->name);
-	}
-	/* as the text renderer does: 117 bytes and "..." */
-	if (strlen(s) > COMMENT_MAX)
-		memcpy(s + COMMENT_MAX - 3, "...", 4);
-	return s;
-}
-
 static int base_rules_add(struct build *x, int dir)
 {
 	const struct dir_desc *dd = &dirs[dir];
-	const struct bh_dir_rules *d = &x->rs->dir[dir];
 	static const uint32_t lo_ifindex = 1;	/* "lo" is ifindex 1 in every namespace */
+	char comment[BH_COMMENT_MAX];
+	struct bh_layout_dir l;
 	struct nftnl_rule *r;
 	uint32_t set_id;
-	char *comment;
 	int ret;
 
 	chain_start(x, dd->base);
@@ -266,16 +246,16 @@ static int base_rules_add(struct build *x, int dir)
 	ret = bh_nft__icmpv6_nd(r, set_id);
 	if ((ret = rule_push(x, r, ret ? ret : bh_nft__verdict(r, NF_ACCEPT, NULL))))
 		return ret;
-	if (!has_chain(d))
+	bh_layout_dir(&x->rs->dir[dir], dir, &l);
+	if (!l.active)
 		return 0;
 	r = rule_new(x);
 	if (!r)
 		return -ENOMEM;
-	comment = isolation_comment(x, d);
-	ret = comment ? bh_nft__verdict(r, NFT_JUMP, dd->ch) : -ENOMEM;
+	bh_jump_comment(x->c, &x->rs->dir[dir], comment, sizeof(comment));
+	ret = bh_nft__verdict(r, NFT_JUMP, l.entry);
 	if (!ret)
 		ret = bh_nft__rule_comment(r, comment);
-	free(comment);
 	return rule_push(x, r, ret);
 }
 
@@ -289,15 +269,14 @@ static uint32_t set_id_of(const struct bh_nft_batch *b, const char *name)
 	return 0;
 }
 
-/* A verdict statement: accept, or goto chain CH+suffix. */
-struct verdict {
-	int code;
-	const char *suffix;
-};
-
-static int lookups_add(struct build *x, int dir, const char *v, struct verdict ok)
+static int verdict_add(struct nftnl_rule *r, const struct bh_verdict *v)
 {
-	char set[32], chain[32];
+	return v->go ? bh_nft__verdict(r, NFT_GOTO, v->chain) : bh_nft__verdict(r, NF_ACCEPT, NULL);
+}
+
+static int lookups_add(struct build *x, int dir, const char *v, const struct bh_verdict *ok)
+{
+	char set[32];
 	struct nftnl_rule *r;
 	int f, concat, ret;
 
@@ -312,9 +291,7 @@ static int lookups_add(struct build *x, int dir, const char *v, struct verdict o
 			ret = bh_nft__addr_lookup(r, f, dirs[dir].src, concat, set,
 						  set_id_of(x->b, set));
 			if (!ret)
-				ret = bh_nft__verdict(r, ok.code, ok.suffix ?
-						      chain_name(chain, sizeof(chain), dir, ok.suffix) :
-						      NULL);
+				ret = verdict_add(r, ok);
 			if ((ret = rule_push(x, r, ret)))
 				return ret;
 		}
@@ -327,9 +304,9 @@ static int lookups_add(struct build *x, int dir, const char *v, struct verdict o
  * log prefix "bh/G/k/kind" group N
  * Over the limit a packet takes the chain's verdict V at once, counted.
  */
-static int log_rules_add(struct build *x, int dir, char kind)
+static int log_rules_add(struct build *x, int dir, char kind, char tier)
 {
-	struct bh_log_tag t = { x->o->generation, (uint8_t)dir, kind, 0 };
+	struct bh_log_tag t = { x->o->generation, (uint8_t)dir, kind, tier };
 	struct nftnl_rule *r;
 	char prefix[64];
 	int ret = 0;
@@ -368,45 +345,97 @@ static int final_rule_add(struct build *x, bool counter, int verdict, const char
 	return rule_push(x, r, ret);
 }
 
+/* The vmap lookups of a cluster tier's stage: l4 then any, per family; then NEXT(T). */
+static int stage_rules_add(struct build *x, int dir, const char *pre, unsigned int tier,
+			   const struct bh_verdict *next)
+{
+	static const char *const tname[BH_TIER_MAX] = { "", "admin", "baseline" };
+	struct nftnl_rule *r;
+	char map[40];
+	int ret;
+
+	for (int f = 0; f < BH_FAM_MAX; f++) {
+		for (int any = 0; any < 2; any++) {
+			snprintf(map, sizeof(map), "%s%s%d_%s%s", pre, dirs[dir].d, f == BH_FAM_V4 ? 4 : 6,
+				 tname[tier], any ? "_any" : "");
+			r = rule_new(x);
+			if (!r)
+				return -ENOMEM;
+			ret = bh_nft__addr_vmap(r, f, dirs[dir].src, !any, map, set_id_of(x->b, map));
+			if ((ret = rule_push(x, r, ret)))
+				return ret;
+		}
+	}
+	r = rule_new(x);
+	if (!r)
+		return -ENOMEM;
+	return rule_push(x, r, verdict_add(r, next));
+}
+
+/* A view's cluster tier: its stage chain and its deny chain. */
+static int tier_chains_add(struct build *x, const struct bh_layout_dir *l, const struct bh_dir_rules *d,
+			   int dir, int view, unsigned int tier)
+{
+	const struct bh_layout_view *v = &l->view[view];
+	int ret;
+
+	if (!v->stage[tier])
+		return 0;
+	chain_start(x, v->chain[tier]);
+	if ((ret = stage_rules_add(x, dir, l->set_prefix[view], tier, &v->next[tier])))
+		return ret;
+	chain_start(x, v->deny[tier]);
+	if (d->log != BH_LOG_NONE &&
+	    (ret = log_rules_add(x, dir, view ? 'w' : 'd', tier == BH_TIER_ADMIN ? 'a' : 'b')))
+		return ret;
+	return view ? final_rule_add(x, false, NF_ACCEPT, NULL) : final_rule_add(x, true, NF_DROP, NULL);
+}
+
+/* A view's NetworkPolicy stage: the set lookups, then drop (enforce) or would-deny (audit). */
+static int np_chain_add(struct build *x, const struct bh_layout_dir *l, const struct bh_dir_rules *d,
+			int dir, int view)
+{
+	const struct bh_layout_view *v = &l->view[view];
+	int ret;
+
+	chain_start(x, v->chain[BH_TIER_NP]);
+	if ((ret = lookups_add(x, dir, l->set_prefix[view], &v->ok)))
+		return ret;
+	if (d->log != BH_LOG_NONE && (ret = log_rules_add(x, dir, view ? 'w' : 'd', 0)))
+		return ret;
+	return view ? final_rule_add(x, false, NF_ACCEPT, NULL) : final_rule_add(x, true, NF_DROP, NULL);
+}
+
 static int dir_chains_add(struct build *x, int dir)
 {
 	const struct bh_dir_rules *d = &x->rs->dir[dir];
-	char ch[32], audit[32], allow[32];
-	struct verdict ok2 = { NF_ACCEPT, NULL }, ok;
+	struct bh_layout_dir l;
 	int ret;
 
-	if (!has_chain(d))
+	bh_layout_dir(d, dir, &l);
+	if (!l.active)
 		return 0;
-	chain_name(ch, sizeof(ch), dir, "");
-	chain_name(audit, sizeof(audit), dir, "_audit");
-	chain_name(allow, sizeof(allow), dir, "_allow");
-	if (d->log == BH_LOG_ALL)
-		ok2 = (struct verdict){ NFT_GOTO, "_allow" };
-	ok = d->has_audit ? (struct verdict){ NFT_GOTO, "_audit" } : ok2;
+	for (int view = 0; view < 2; view++) {
+		const struct bh_layout_view *v = &l.view[view];
 
-	chain_start(x, ch);
-	if (d->enforce.isolated) {
-		if ((ret = lookups_add(x, dir, "", ok)))
+		if (view && !l.has_audit)
+			break;
+		if ((ret = tier_chains_add(x, &l, d, dir, view, BH_TIER_ADMIN)))
 			return ret;
-		if (d->log != BH_LOG_NONE && (ret = log_rules_add(x, dir, 'd')))
-			return ret;
-		if ((ret = final_rule_add(x, true, NF_DROP, NULL)))
-			return ret;
-	} else if ((ret = final_rule_add(x, false, NFT_GOTO, audit))) {
-		return ret;
-	}
-	if (d->has_audit) {
-		chain_start(x, audit);
-		if ((ret = lookups_add(x, dir, "a", ok2)))
-			return ret;
-		if (d->log != BH_LOG_NONE && (ret = log_rules_add(x, dir, 'w')))
-			return ret;
-		if ((ret = final_rule_add(x, false, NF_ACCEPT, NULL)))
+		if (v->stage[BH_TIER_NP]) {
+			if ((ret = np_chain_add(x, &l, d, dir, view)))
+				return ret;
+		} else if (!view && l.trampoline) {
+			chain_start(x, v->chain[BH_TIER_NP]);
+			if ((ret = final_rule_add(x, false, NFT_GOTO, l.view[1].entry)))
+				return ret;
+		}
+		if ((ret = tier_chains_add(x, &l, d, dir, view, BH_TIER_BASELINE)))
 			return ret;
 	}
-	if (d->log == BH_LOG_ALL) {
-		chain_start(x, allow);
-		if ((ret = log_rules_add(x, dir, 'a')))
+	if (l.allow) {
+		chain_start(x, l.ok2.chain);
+		if ((ret = log_rules_add(x, dir, 'a', 0)))
 			return ret;
 		if ((ret = final_rule_add(x, false, NF_ACCEPT, NULL)))
 			return ret;

@@ -58,10 +58,21 @@ void bh_nft__elemsrc_free(struct bh_nft__elemsrc *es);
 /* nft_set.c: a named interval set of group elements (any: address only; else concat). */
 int bh_nft__set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
 		    const struct bh_elem *e, size_t n);
+/*
+ * nft_set.c: the same as a verdict map: element i maps to v[i] (accept, or
+ * goto v[i].chain), as nft encodes `type ... : verdict; flags interval`.
+ */
+struct bh_verdict;
+int bh_nft__map_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
+		    const struct bh_elem *e, const struct bh_verdict *v, size_t n);
 /* nft_set.c: the anonymous constant set of ICMPv6 neighbour discovery types; *id gets its id. */
 int bh_nft__nd_set_add(struct bh_nft_batch *b, uint32_t *id);
 /* nft_set.c: "10.0.0.1 . tcp . 80" into buf. */
 void bh_nft__elem_format(const struct bh_elem *e, uint8_t fam, bool concat, char *buf, size_t len);
+
+/* nft_tier.c: every verdict map of the tiers, in the layout's order. 0 or -ENOMEM. */
+struct bh_ruleset;
+int bh_nft__tier_maps_add(struct bh_nft_batch *b, const struct bh_ruleset *rs);
 
 /* nft_rule.c: expression builders; each returns 0 or -ENOMEM. */
 struct nftnl_rule *bh_nft__rule_alloc(const char *chain);
@@ -71,6 +82,9 @@ int bh_nft__meta_cmp(struct nftnl_rule *r, uint32_t key, const void *val, uint32
 int bh_nft__icmpv6_nd(struct nftnl_rule *r, uint32_t set_id);
 int bh_nft__addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat,
 			const char *set, uint32_t set_id);
+/* the same, "... vmap @map": the map's verdict is the rule's */
+int bh_nft__addr_vmap(struct nftnl_rule *r, uint8_t fam, bool src, bool concat,
+		      const char *map, uint32_t set_id);
 /* limit rate over RATE/second burst BURST packets */
 int bh_nft__limit_over(struct nftnl_rule *r, uint64_t rate, uint32_t burst);
 int bh_nft__log(struct nftnl_rule *r, const char *prefix, uint16_t group);

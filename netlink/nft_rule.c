@@ -96,13 +96,16 @@ static int payload_load(struct nftnl_rule *r, uint32_t base, uint32_t off, uint3
 	return 0;
 }
 
-static int lookup(struct nftnl_rule *r, const char *set, uint32_t set_id)
+/* vmap: the map's data goes to the verdict register (nft's "vmap @map", "dreg 0") */
+static int lookup(struct nftnl_rule *r, const char *set, uint32_t set_id, bool vmap)
 {
 	struct nftnl_expr *e = expr_add(r, "lookup");
 
 	if (!e)
 		return -ENOMEM;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	if (vmap)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set) < 0)
 		return -ENOMEM;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
@@ -147,7 +150,7 @@ int bh_nft__icmpv6_nd(struct nftnl_rule *r, uint32_t set_id)
 	    (ret = bh_nft__meta_cmp(r, NFT_META_L4PROTO, &l4, 1)) ||
 	    (ret = payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1)))
 		return ret;
-	return lookup(r, "__set%d", set_id);
+	return lookup(r, "__set%d", set_id, false);
 }
 
 /*
@@ -156,8 +159,8 @@ int bh_nft__icmpv6_nd(struct nftnl_rule *r, uint32_t set_id)
  * starts at reg 1, l4proto follows it (hton with size 2 over 1 byte, as nft
  * emits it; the kernel treats it as a no-op), then the port.
  */
-int bh_nft__addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat,
-			const char *set, uint32_t set_id)
+static int addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat, const char *set,
+		       uint32_t set_id, bool vmap)
 {
 	const uint8_t nfproto = fam == BH_FAM_V4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 	const uint32_t alen = fam == BH_FAM_V4 ? 4 : 16;
@@ -184,7 +187,19 @@ int bh_nft__addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat
 		if ((ret = payload_load(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, dreg)))
 			return ret;
 	}
-	return lookup(r, set, set_id);
+	return lookup(r, set, set_id, vmap);
+}
+
+int bh_nft__addr_lookup(struct nftnl_rule *r, uint8_t fam, bool src, bool concat,
+			const char *set, uint32_t set_id)
+{
+	return addr_lookup(r, fam, src, concat, set, set_id, false);
+}
+
+int bh_nft__addr_vmap(struct nftnl_rule *r, uint8_t fam, bool src, bool concat,
+		      const char *map, uint32_t set_id)
+{
+	return addr_lookup(r, fam, src, concat, map, set_id, true);
 }
 
 int bh_nft__limit_over(struct nftnl_rule *r, uint64_t rate, uint32_t burst)

@@ -11,7 +11,10 @@
  *    the top carries the "interval open" element userdata;
  *  - concatenated interval sets hold one element with KEY and KEY_END;
  *    every field takes whole 32-bit words (proto in the first byte of its
- *    word, the port in network order in the first two bytes of its word).
+ *    word, the port in network order in the first two bytes of its word);
+ *  - verdict maps (the tiers) are the same sets with the MAP flag, data
+ *    type verdict, the data byte order and data interval userdata nft
+ *    writes for them, and the verdict on each interval's start element.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -77,7 +80,7 @@ static struct nftnl_set *set_new(const char *name, uint32_t id)
 	return s;
 }
 
-static int set_udata(struct nftnl_set *s, bool concat)
+static int set_udata(struct nftnl_set *s, bool concat, bool map)
 {
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
 	struct nftnl_udata *n1, *n2;
@@ -86,6 +89,8 @@ static int set_udata(struct nftnl_set *s, bool concat)
 	if (!ud)
 		return -ENOMEM;
 	if (!nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, concat ? 0 : BYTEORDER_BIG_ENDIAN))
+		goto out;
+	if (map && !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0))
 		goto out;
 	if (concat) {
 		n1 = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
@@ -97,6 +102,8 @@ static int set_udata(struct nftnl_set *s, bool concat)
 		nftnl_udata_nest_end(ud, n2);
 		nftnl_udata_nest_end(ud, n1);
 	}
+	if (map && !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0))
+		goto out;
 	if (nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
 			       nftnl_udata_buf_len(ud)) == 0)
 		ret = 0;
@@ -128,9 +135,9 @@ static bool all_zero(const uint8_t *a, size_t len)
 	return true;
 }
 
-/* Adds one element; key_end may be NULL. 0 or -ENOMEM. */
+/* Adds one element; key_end and v (a map element's verdict) may be NULL. 0 or -ENOMEM. */
 static int elem_add(struct nftnl_set *s, const void *key, const void *key_end, uint32_t len,
-		    uint32_t flags, bool open)
+		    uint32_t flags, bool open, const struct bh_verdict *v)
 {
 	static const uint8_t open_udata[] = { 0x01, 0x04, 0x01, 0x00, 0x00, 0x00 };
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
@@ -146,6 +153,13 @@ static int elem_add(struct nftnl_set *s, const void *key, const void *key_end, u
 	}
 	if (flags)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+	if (v) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, v->go ? (uint32_t)NFT_GOTO : NF_ACCEPT);
+		if (v->go && nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, v->chain) < 0) {
+			nftnl_set_elem_free(e);
+			return -ENOMEM;
+		}
+	}
 	nftnl_set_elem_add(s, e);
 	return 0;
 }
@@ -162,7 +176,8 @@ static void concat_key(uint8_t *k, const uint8_t *addr, uint32_t alen, uint8_t p
 
 /* Appends elements [from, to) of e as one NEWSETELEM message. */
 static int elems_push(struct bh_nft_batch *b, const char *name, uint32_t id, uint8_t fam,
-		      bool concat, const struct bh_elem *e, size_t from, size_t to)
+		      bool concat, const struct bh_elem *e, const struct bh_verdict *v, size_t from,
+		      size_t to)
 {
 	static const uint8_t zero[16];
 	const uint32_t alen = fam == BH_FAM_V4 ? 4 : 16;
@@ -190,24 +205,24 @@ static int elems_push(struct bh_nft_batch *b, const char *name, uint32_t id, uin
 			concat_key(k, x->lo, alen, x->proto, x->port_lo);
 			concat_key(kend, x->hi, alen, x->proto, x->port_hi);
 			es->map[es->n_map++] = src;
-			if ((ret = elem_add(s, k, kend, alen + 8, 0, false)))
+			if ((ret = elem_add(s, k, kend, alen + 8, 0, false, v ? &v[i] : NULL)))
 				goto fail;
 			continue;
 		}
 		if (i == 0 && !all_zero(x->lo, alen)) {
 			es->map[es->n_map++] = UINT32_MAX;
-			if ((ret = elem_add(s, zero, NULL, alen, NFT_SET_ELEM_INTERVAL_END, false)))
+			if ((ret = elem_add(s, zero, NULL, alen, NFT_SET_ELEM_INTERVAL_END, false, NULL)))
 				goto fail;
 		}
 		es->map[es->n_map++] = src;
-		if ((ret = elem_add(s, x->lo, NULL, alen, 0, all_ones(x->hi, alen))))
+		if ((ret = elem_add(s, x->lo, NULL, alen, 0, all_ones(x->hi, alen), v ? &v[i] : NULL)))
 			goto fail;
 		if (all_ones(x->hi, alen))
 			continue;
 		memcpy(k, x->hi, alen);
 		be_inc(k, alen);
 		es->map[es->n_map++] = src;
-		if ((ret = elem_add(s, k, NULL, alen, NFT_SET_ELEM_INTERVAL_END, false)))
+		if ((ret = elem_add(s, k, NULL, alen, NFT_SET_ELEM_INTERVAL_END, false, NULL)))
 			goto fail;
 	}
 	b->n_elems += to - from;
@@ -220,8 +235,8 @@ fail:
 	return ret;
 }
 
-int bh_nft__set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
-		    const struct bh_elem *e, size_t n)
+static int set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
+		   const struct bh_elem *e, const struct bh_verdict *v, size_t n)
 {
 	static const uint8_t fields[BH_FAM_MAX][3] = { { 4, 1, 2 }, { 16, 1, 2 } };
 	const uint32_t addr_type = fam == BH_FAM_V4 ? TYPE_IPADDR : TYPE_IP6ADDR;
@@ -233,8 +248,12 @@ int bh_nft__set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool 
 
 	if (!s)
 		return -ENOMEM;
+	if (v) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	}
 	if (concat) {
-		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_CONCAT);
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_CONCAT | (v ? NFT_SET_MAP : 0));
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
 				  ((addr_type << TYPE_BITS | TYPE_INET_PROTOCOL) << TYPE_BITS) |
 				  TYPE_INET_SERVICE);
@@ -242,20 +261,35 @@ int bh_nft__set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool 
 		if (nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields[fam], sizeof(fields[fam])) < 0)
 			goto nomem;
 	} else {
-		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | (v ? NFT_SET_MAP : 0));
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, addr_type);
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, alen);
 	}
-	if (set_udata(s, concat))
+	if (set_udata(s, concat, v != NULL))
 		goto nomem;
 	ret = bh_nft__push(b, NFT_MSG_NEWSET, NLM_F_CREATE, BH_NFT__SET, s, NULL, "set %s", name);
 	for (i = 0; !ret && i < n; i += ELEMS_PER_MSG)
-		ret = elems_push(b, name, id, fam, concat, e, i,
+		ret = elems_push(b, name, id, fam, concat, e, v, i,
 				 n - i > ELEMS_PER_MSG ? i + ELEMS_PER_MSG : n);
 	return ret;
 nomem:
 	nftnl_set_free(s);
 	return -ENOMEM;
+}
+
+int bh_nft__set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
+		    const struct bh_elem *e, size_t n)
+{
+	return set_add(b, name, fam, concat, e, NULL, n);
+}
+
+int bh_nft__map_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
+		    const struct bh_elem *e, const struct bh_verdict *v, size_t n)
+{
+	static const struct bh_verdict none;
+
+	/* an empty map still gets its MAP flag and data type */
+	return set_add(b, name, fam, concat, e, v ? v : &none, n);
 }
 
 int bh_nft__nd_set_add(struct bh_nft_batch *b, uint32_t *id)
@@ -284,7 +318,7 @@ int bh_nft__nd_set_add(struct bh_nft_batch *b, uint32_t *id)
 	if (!es)
 		return -ENOMEM;
 	for (i = 0; i < sizeof(nd_types); i++) {
-		if (elem_add(es, &nd_types[i], NULL, 1, 0, false)) {
+		if (elem_add(es, &nd_types[i], NULL, 1, 0, false, NULL)) {
 			nftnl_set_free(es);
 			return -ENOMEM;
 		}

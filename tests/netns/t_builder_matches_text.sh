@@ -2,8 +2,10 @@
 # The libnftnl builder and the text renderer must produce the same kernel
 # objects: for every workload, `nft -f` of `bulkhead compile --workload`
 # in one namespace and `bulkhead apply` in another give identical
-# `nft -j list table inet bulkhead` (handles aside; set contents, comments
-# and log prefixes included) and identical expressions as nft decodes them.
+# `nft -j list table inet bulkhead` (handles aside; set and map contents,
+# comments and log prefixes included) and identical expressions as nft
+# decodes them. The t-* workloads carry the ClusterNetworkPolicy tiers:
+# verdict maps, stage and deny chains, audit pipelines, the trampoline.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
 need_tools
@@ -13,7 +15,7 @@ mkdir "$T/pol"
 ip netns add "$NSP-text" || { nok "scratch namespace"; exit 1; }
 on_exit "ip netns del $NSP-text"
 
-names=(db web api mon audited logall quiet wide big)
+names=(db web api mon audited logall quiet wide big t-admin t-base t-trial t-mixed)
 for n in "${names[@]}"; do
 	ip netns add "$NSP-$n" || { nok "namespace $n"; exit 1; }
 	on_exit "ip netns del $NSP-$n"
@@ -21,7 +23,7 @@ done
 
 # a workload with many peers: 300 addresses (none adjacent, so no ranges merge)
 {
-	echo "namespaces: [{name: shop, labels: {team: shop}}, {name: ops, labels: {team: ops}}]"
+	echo "namespaces: [{name: shop, labels: {team: shop}}, {name: ops, labels: {team: ops}}, {name: tiers, labels: {tenant: t}}]"
 	echo "workloads:"
 	echo "  - {name: db, namespace: shop, labels: {app: db}, netns: $(ns_path db), ips: [10.200.0.11, 'fd00:200::11'], ports: [{name: pg, port: 5432}]}"
 	echo "  - {name: web, namespace: shop, labels: {app: web}, netns: $(ns_path web), ips: [10.200.0.12, 'fd00:200::12']}"
@@ -32,6 +34,10 @@ done
 	echo "  - {name: quiet, namespace: shop, labels: {app: quiet}, netns: $(ns_path quiet), ips: [10.200.0.17]}"
 	echo "  - {name: wide, namespace: shop, labels: {app: wide}, netns: $(ns_path wide), ips: [10.200.0.18]}"
 	echo "  - {name: big, namespace: shop, labels: {app: big}, netns: $(ns_path big), ips: [10.200.0.19]}"
+	echo "  - {name: t-admin, namespace: tiers, labels: {app: t-admin}, netns: $(ns_path t-admin), ips: [10.200.0.21, 'fd00:200::21'], ports: [{name: http, port: 8080}, {name: dns, port: 53, protocol: UDP}]}"
+	echo "  - {name: t-base, namespace: tiers, labels: {app: t-base}, netns: $(ns_path t-base), ips: [10.200.0.22, 'fd00:200::22'], ports: [{name: http, port: 80}]}"
+	echo "  - {name: t-trial, namespace: tiers, labels: {app: t-trial}, netns: $(ns_path t-trial), ips: [10.200.0.23]}"
+	echo "  - {name: t-mixed, namespace: tiers, labels: {app: t-mixed}, netns: $(ns_path t-mixed), ips: [10.200.0.24, 'fd00:200::24']}"
 	for ((i = 0; i < 300; i++)); do
 		echo "  - {name: peer$i, namespace: ops, labels: {role: peer}, ips: [10.201.$((i / 100)).$((i % 100 * 2 + 1))]}"
 	done
@@ -115,6 +121,62 @@ spec:
       ports: [{port: 80}, {port: 443}, {port: 8000, endPort: 8080}, {port: 53, protocol: UDP}]
 EOF2
 
+cat >"$T/pol/tiers.yaml" <<'EOF2'
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: t-guard}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {pods: {namespaceSelector: {matchLabels: {tenant: t}}, podSelector: {matchExpressions: [{key: app, operator: In, values: [t-admin, t-mixed]}]}}}
+  ingress:
+    - {name: ops, action: Accept, from: [{namespaces: {matchLabels: {team: ops}}}], protocols: [{destinationNamedPort: http}, {udp: {destinationPort: {range: {start: 5000, end: 5100}}}}]}
+    - {name: shop-to-np, action: Pass, from: [{namespaces: {matchLabels: {team: shop}}}], protocols: [{tcp: {destinationPort: {number: 8080}}}]}
+    - {name: shop, action: Deny, from: [{namespaces: {matchLabels: {team: shop}}}]}
+  egress:
+    - {name: metadata, action: Deny, to: [{networks: [169.254.169.254/32, 'fd00:ec2::254/128']}]}
+    - {name: api, action: Accept, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: api}}}}], protocols: [{destinationNamedPort: dns}]}
+    - {name: nodes, action: Deny, to: [{nodes: {}}], protocols: [{tcp: {destinationPort: {number: 22}}}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: t-default, annotations: {bulkhead.io/log: none}}
+spec:
+  tier: Baseline
+  priority: 100
+  subject: {namespaces: {matchLabels: {tenant: t}}}
+  ingress:
+    - {action: Accept, from: [{namespaces: {matchLabels: {tenant: t}}}]}
+    - {action: Deny, from: [{namespaces: {}}]}
+  egress:
+    - {action: Pass, to: [{networks: [10.200.0.0/24]}]}
+    - {action: Deny, to: [{networks: [0.0.0.0/0, '::/0']}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: t-trial, annotations: {bulkhead.io/mode: audit, bulkhead.io/log: all}}
+spec:
+  tier: Baseline
+  priority: 50
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchExpressions: [{key: app, operator: In, values: [t-trial, t-mixed]}]}}}
+  ingress: [{action: Deny, from: [{namespaces: {matchLabels: {team: ops}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: t-admin-in, namespace: tiers}
+spec:
+  podSelector: {matchLabels: {app: t-admin}}
+  ingress: [{from: [{namespaceSelector: {}}], ports: [{port: 8080}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: t-mixed-audit, namespace: tiers, annotations: {bulkhead.io/mode: audit}}
+spec:
+  podSelector: {matchLabels: {app: t-mixed}}
+  policyTypes: [Egress]
+  egress: [{to: [{ipBlock: {cidr: 10.200.0.0/24}}]}]
+EOF2
+
 out=$("$BULKHEAD" apply --generation 7 --inventory "$T/inv.yaml" --policies "$T/pol" 2>&1)
 check_eq "apply exits 0" 0 "$?"
 diag "$(grep -v '^ops/peer' <<<"$out")"
@@ -122,6 +184,7 @@ diag "$(grep -v '^ops/peer' <<<"$out")"
 for n in "${names[@]}"; do
 	w=shop/$n
 	[ "$n" = mon ] && w=ops/mon
+	case $n in t-*) w=tiers/$n ;; esac
 	ip netns exec "$NSP-text" nft flush ruleset
 	if ! "$BULKHEAD" compile --generation 7 --inventory "$T/inv.yaml" --policies "$T/pol" \
 		--workload "$w" >"$T/$n.nft" 2>"$T/$n.err"; then
@@ -164,5 +227,12 @@ ip netns exec "$NSP-text" nft flush ruleset
 check_eq "log options: identical listings" "$(nft_json text)" "$(nft_json db)"
 check "log options: no limit, group 7" bash -c "ip netns exec $NSP-db nft list chain inet bulkhead ingress | grep -q 'log prefix \"bh/9/i/d\" group 7\$'"
 check "a comment was cut to the limit" grep -q 'comment ".*\.\.\."' "$T/db.nft"
+# the tier workloads got what they are there for
+check "t-admin: admin and baseline maps, NetworkPolicy between" \
+	grep -q 'jump ingress_admin comment "admin: t-guard; isolated by tiers/t-admin-in"' "$T/t-admin.nft"
+check "t-admin: a Pass goes on to the NetworkPolicy chain" grep -q ' : goto ingress$\| : goto ingress,' "$T/t-admin.nft"
+check "t-base: baseline only, log none: no log statement" bash -c "grep -q 'chain egress_baseline_deny' '$T/t-base.nft' && ! grep -q 'log prefix' '$T/t-base.nft'"
+check "t-trial: audit only, through the trampoline" grep -q 'goto ingress_audit_baseline$' "$T/t-trial.nft"
+check "t-mixed: an audit NetworkPolicy after the admin stage" grep -q 'chain egress_audit {' "$T/t-mixed.nft"
 check "the big table has more than 1000 set elements" \
 	bash -c "[ \$(grep -cE ' \\. (tcp|udp) \\. ' '$T/big.nft') -gt 1000 ]"
