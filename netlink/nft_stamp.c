@@ -52,6 +52,20 @@ static uint64_t view_names(uint64_t h, const struct bh_compiled *c, const struct
 	return fnv(h, "|", 1);
 }
 
+/* The cluster-wide policies named in the comments (nothing hashed when no tier applies). */
+static uint64_t stage_names(uint64_t h, const struct bh_compiled *c, const struct bh_view *v)
+{
+	const struct bh_stage *st[2] = { &v->admin, &v->baseline };
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; st[k]->present && i < st[k]->n_selected_by; i++) {
+			const char *name = c->pols->cnp[st[k]->selected_by[i]].name;
+
+			h = fnv(h, name, strlen(name) + 1);
+		}
+	return h;
+}
+
 uint64_t bh_nft_digest(const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o)
 {
 	const struct bh_ruleset *rs = &c->groups[g];
@@ -67,8 +81,11 @@ uint64_t bh_nft_digest(const struct bh_compiled *c, size_t g, const struct bh_em
 	/* the jump comments name the isolating policies; the hash has their indices only */
 	for (int d = 0; d < BH_DIR_MAX; d++) {
 		h = view_names(h, c, &rs->dir[d].enforce);
-		if (rs->dir[d].has_audit)
+		h = stage_names(h, c, &rs->dir[d].enforce);
+		if (rs->dir[d].has_audit) {
 			h = view_names(h, c, &rs->dir[d].audit);
+			h = stage_names(h, c, &rs->dir[d].audit);
+		}
 	}
 	return h ? h : 1;	/* 0 means "unknown" */
 }
