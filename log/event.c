@@ -4,8 +4,9 @@
  * logging namespace and by address), which policies isolate the logging
  * workload in that direction (from the compiled model of the generation
  * named in the NFLOG prefix, so a line logged just before a reload still
- * names the policies that were in force), and for allowed lines the rule
- * that let the packet through.
+ * names the policies that were in force), which tier, policy and rule
+ * decided (event_tier.c), and for allowed lines the rule that let the
+ * packet through.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,7 +16,7 @@
 #include <sys/socket.h>
 
 #include "policy/compile.h"
-#include "log/event.h"
+#include "log/event_int.h"
 #include "log/jsonw.h"
 #include "policy/model.h"
 #include "log/pkt.h"
@@ -119,9 +120,8 @@ static void sb_end(struct sbuf *b, const struct bh_workload *w, const struct bh_
 
 /* ---- the compiled model ------------------------------------------------------ */
 
-/* The direction rules of w's group in c, or NULL when c does not know w. */
-static const struct bh_dir_rules *dir_rules(const struct bh_compiled *c, const struct bh_workload *w,
-					    unsigned int dir)
+const struct bh_dir_rules *bh__event_dir_rules(const struct bh_compiled *c, const struct bh_workload *w,
+					       unsigned int dir)
 {
 	const struct bh_inventory *inv;
 	size_t idx;
@@ -292,27 +292,28 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	const struct kind_info *k = kind_of(ev->tag->kind);
 	const struct bh_workload *src_wl, *dst_wl, *peer;
 	const struct bh_addr *peer_addr = dir == BH_INGRESS ? &p->src : &p->dst;
-	const struct bh_dir_rules *dr = dir_rules(ev->comp, ev->wl, dir);
+	const struct bh_dir_rules *dr = bh__event_dir_rules(ev->comp, ev->wl, dir);
 	const struct bh_view *iso = NULL;
-	uint32_t rule = BH_RULE_NONE;
-	char reason[1024], rname[512];
-	struct sbuf rs = { reason, 0, sizeof(reason) }, rn = { rname, 0, sizeof(rname) };
+	struct bh__ev_decision dec;
+	char reason[1536];
+	struct sbuf rs = { reason, 0, sizeof(reason) };
 
-	reason[0] = rname[0] = 0;
+	reason[0] = 0;
 	peer = ctx->inv ? bh_inventory_find_ip(ctx->inv, peer_addr) : NULL;
 	/* The logging workload is the local end even when the inventory is stale. */
 	src_wl = dir == BH_INGRESS ? peer : ev->wl;
 	dst_wl = dir == BH_INGRESS ? ev->wl : peer;
 
-	if (dr) {
+	/* a tier's deny names its rule; an isolation names the policies that isolate */
+	if (dr && !ev->tag->tier) {
 		if (k->kind == 'd')
 			iso = &dr->enforce;
 		else if (k->kind == 'w')
 			iso = dr->has_audit ? &dr->audit : &dr->enforce;
-		else if (!bh_view_allows(&dr->enforce, peer_addr, p->proto,
-					 p->has_ports ? p->dport : 0, &rule))
-			rule = BH_RULE_NONE;
 	}
+	bh__event_decide(ev, ev->comp ? dr : NULL,
+			 ev->comp && peer ? bh_inventory_find(ev->comp->inv, peer->namespace, peer->name) : NULL,
+			 &dec);
 
 	bh_jsonw_obj_begin(w);
 	BH_JSONW_KEY(w, "@timestamp");
@@ -325,32 +326,16 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	/* rule: which policy said no (or yes) */
 	BH_JSONW_KEY(w, "rule");
 	bh_jsonw_obj_begin(w);
-	if (k->kind == 'a') {
-		const struct bh_policy *pol = NULL;
-
-		if (rule != BH_RULE_NONE && ev->comp && rule < ev->comp->n_rules) {
-			const struct bh_rule_ref *r = &ev->comp->rules[rule];
-
-			pol = policy_at(ev->comp, r->policy);
-			if (pol) {
-				sb_nsname(&rn, pol->namespace, pol->name);
-				SB_LIT(&rn, "#");
-				sb_str(&rn, dir_name[r->dir < BH_DIR_MAX ? r->dir : 0]);
-				SB_LIT(&rn, "[");
-				sb_u64(&rn, r->rule);
-				SB_LIT(&rn, "]");
-			}
-		}
+	if (k->kind == 'a' || ev->tag->tier) {
+		/* the deciding rule, in the reference syntax; "allowed" when none decided */
 		BH_JSONW_KEY(w, "name");
-		bh_jsonw_str(w, rn.len ? rname : "allowed");
-		if (pol) {
-			char rset[300];
-			struct sbuf b = { rset, 0, sizeof(rset) };
-
-			sb_nsname(&b, pol->namespace, pol->name);
+		bh_jsonw_str(w, dec.rule[0] ? dec.rule : k->kind == 'a' ? "allowed" : "default-deny");
+		if (dec.policy[0]) {
 			bh_jsonw_key(w, "ruleset");
-			bh_jsonw_strn(w, rset, b.len);
+			bh_jsonw_str(w, dec.policy);
 		}
+		if (dec.rule_name)
+			bh_jsonw_kv_str(w, "description", dec.rule_name);
 	} else {
 		BH_JSONW_KEY(w, "name");
 		BH_JSONW_LIT(w, "default-deny");
@@ -400,6 +385,7 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 		if (iso->cause)
 			bh_jsonw_kv_str(w, "isolated", iso->cause);
 	}
+	bh__event_put_decision(w, &dec);
 	BH_JSONW_KEY(w, "generation");
 	bh_jsonw_uint(w, ev->tag->generation);
 	if (p->has_icmp) {
@@ -420,10 +406,25 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	sb_service(&rs, p);
 	SB_LIT(&rs, ": ");
 	sb_str(&rs, k->verdict);
-	if (k->kind == 'a') {
-		if (rule != BH_RULE_NONE && rn.len) {
+	if (k->kind == 'a' || (ev->comp && ev->tag->tier)) {
+		if (dec.rule[0]) {
 			SB_LIT(&rs, " by ");
-			sb_mem(&rs, rname, rn.len);
+			if (dec.cluster) {
+				SB_LIT(&rs, "the ");
+				sb_str(&rs, dec.tier);
+				SB_LIT(&rs, " tier, rule ");
+			}
+			sb_str(&rs, dec.rule);
+			if (dec.rule_name) {
+				SB_LIT(&rs, " \"");
+				sb_str(&rs, dec.rule_name);
+				SB_LIT(&rs, "\"");
+			}
+			if (dec.cluster) {
+				SB_LIT(&rs, " (priority ");
+				sb_u64(&rs, (uint64_t)dec.priority);
+				SB_LIT(&rs, ")");
+			}
 		}
 	} else if (!ev->comp) {
 		SB_LIT(&rs, " (policy generation ");
@@ -448,6 +449,18 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 			SB_LIT(&rs, ", none of which allows this peer and port");
 		else
 			SB_LIT(&rs, ", which allows no such peer");
+	}
+	for (size_t i = 0; i < dec.n_passed; i++) {
+		sb_str(&rs, i ? ", " : "; passed on by ");
+		sb_str(&rs, dec.passed[i]);
+	}
+	if (dec.peer_accepted) {
+		SB_LIT(&rs, "; its ");
+		sb_str(&rs, dec.peer_dir);
+		SB_LIT(&rs, " was accepted by the ");
+		sb_str(&rs, dec.peer_tier);
+		SB_LIT(&rs, " tier, rule ");
+		sb_str(&rs, dec.peer_rule);
 	}
 	BH_JSONW_KEY(w, "reason");
 	bh_jsonw_strn(w, reason, rs.len);
