@@ -4,8 +4,11 @@
  * 100 / 1,000 policies. Prints each run's time and heap against the
  * smallest run of the same process, next to the growth of the output
  * (set elements), so the ratios say whether cost stays linear in output.
+ * Then 5,000 workloads x 100 NetworkPolicies with and without 50
+ * ClusterNetworkPolicies in both tiers (the ratio is the tiers' cost).
  */
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,13 +71,49 @@ static char *gen_policies(unsigned n)
 	return buf;
 }
 
+/*
+ * 50 cluster-wide policies, 25 per tier, priorities 0..24 with every fifth
+ * one shared: each selects the namespaces of one tier label (a quarter of
+ * the workloads), denies a metadata-like network, accepts one app of the
+ * other tiers on a port range and a named port, passes another app, and
+ * denies a third; the Baseline ones close the rest of their tier label.
+ */
+static char *gen_cnps(unsigned n)
+{
+	static const char *const actions[] = { "Accept", "Pass", "Deny" };
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (unsigned p = 0; p < n; p++) {
+		bool admin = p < n / 2;
+
+		fprintf(f, "---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\n"
+			   "metadata: {name: c%u}\nspec:\n  tier: %s\n  priority: %u\n"
+			   "  subject: {namespaces: {matchLabels: {tier: t%u}}}\n"
+			   "  egress:\n  - {action: Deny, to: [{networks: [169.254.%u.0/24]}]}\n"
+			   "  ingress:\n", p, admin ? "Admin" : "Baseline", (p % 25) - (p % 25) % (p % 5 ? 1 : 2),
+			p % 4, p % 256);
+		for (unsigned r = 0; r < 3; r++)
+			fprintf(f, "  - action: %s\n    from: [{pods: {namespaceSelector: {matchLabels: {tier: t%u}}, "
+				   "podSelector: {matchLabels: {app: app%u}}}}]\n"
+				   "    protocols: [{tcp: {destinationPort: {range: {start: %u, end: %u}}}}, "
+				   "{destinationNamedPort: http}]\n", actions[r], (p + 1 + r) % 4, (p * 3 + r) % 50,
+				1000 + p, 1010 + p);
+		if (!admin)
+			fprintf(f, "  - {action: Deny, from: [{namespaces: {matchLabels: {tier: t%u}}}]}\n", p % 4);
+	}
+	fclose(f);
+	return buf;
+}
+
 struct result {
 	unsigned wl, pol;
 	double secs;
 	size_t heap, elems, groups;
 };
 
-static int run(unsigned n_wl, unsigned n_pol, struct result *r)
+static int run(unsigned n_wl, unsigned n_pol, unsigned n_cnp, struct result *r)
 {
 	char *inv_y = gen_inventory(n_wl), *pol_y = gen_policies(n_pol);
 	struct bh_policy_set *ps = NULL;
@@ -86,6 +125,17 @@ static int run(unsigned n_wl, unsigned n_pol, struct result *r)
 	int ret = -1;
 
 	bh_diag_init(&d);
+	if (n_cnp) {
+		char *cnp_y = gen_cnps(n_cnp), *both;
+
+		if (asprintf(&both, "%s%s", pol_y, cnp_y) < 0)
+			both = NULL;
+		free(cnp_y);
+		free(pol_y);
+		pol_y = both;
+		if (!pol_y)
+			goto out;
+	}
 	if (bh_inventory_load_buf("bench-inventory", inv_y, strlen(inv_y), &d, &inv) ||
 	    bh_policy_set_load_buf("bench-policies", pol_y, strlen(pol_y), &d, &ps)) {
 		bh_diag_print(&d, stderr);
@@ -104,9 +154,13 @@ static int run(unsigned n_wl, unsigned n_pol, struct result *r)
 	r->elems = 0;
 	for (size_t g = 0; g < c->n_groups; g++)
 		for (int dd = 0; dd < BH_DIR_MAX; dd++)
-			for (int fam = 0; fam < BH_FAM_MAX; fam++)
-				r->elems += c->groups[g].dir[dd].enforce.any[fam].n +
-					    c->groups[g].dir[dd].enforce.l4[fam].n;
+			for (int fam = 0; fam < BH_FAM_MAX; fam++) {
+				const struct bh_view *v = &c->groups[g].dir[dd].enforce;
+
+				r->elems += v->any[fam].n + v->l4[fam].n;
+				r->elems += v->admin.any[fam].n + v->admin.l4[fam].n;
+				r->elems += v->baseline.any[fam].n + v->baseline.l4[fam].n;
+			}
 	ret = 0;
 out:
 	bh_compiled_free(c);
@@ -128,7 +182,7 @@ int main(void)
 	       "ms", "heap KiB", "x elems", "x time", "x heap");
 	for (size_t p = 0; p < 2; p++)
 		for (size_t w = 0; w < 3; w++) {
-			if (run(wls[w], pols[p], &r)) {
+			if (run(wls[w], pols[p], 0, &r)) {
 				fprintf(stderr, "compile bench: run %u x %u failed\n", wls[w], pols[p]);
 				return 1;
 			}
@@ -139,5 +193,25 @@ int main(void)
 			       r.secs / base.secs, (double)r.heap / (base.heap ? base.heap : 1));
 		}
 	printf("(time and heap should grow roughly like the element count)\n");
+
+	/* the tiers' cost: the same 5,000 x 100 with 50 cluster-wide policies on top */
+	{
+		struct result np, tiers;
+
+		if (run(5000, 100, 0, &np) || run(5000, 100, 50, &tiers)) {
+			fprintf(stderr, "compile bench: tier runs failed\n");
+			return 1;
+		}
+		printf("\ncompile with tiers: 5000 workloads x 100 NetworkPolicies, without / with 50 "
+		       "ClusterNetworkPolicies (25 Admin, 25 Baseline)\n");
+		printf("%-12s %9s %10s %10s\n", "", "elements", "ms", "heap KiB");
+		printf("%-12s %9zu %10.1f %10zu\n", "without", np.elems, np.secs * 1e3, np.heap / 1024);
+		printf("%-12s %9zu %10.1f %10zu\n", "with tiers", tiers.elems, tiers.secs * 1e3,
+		       tiers.heap / 1024);
+		printf("summary: compile 5000 x (100 NetworkPolicies + 50 ClusterNetworkPolicies): %.0f ms, "
+		       "%.1f MiB, x%.2f time and x%.2f heap against the NetworkPolicies alone (%zu -> %zu "
+		       "elements)\n", tiers.secs * 1e3, tiers.heap / 1048576.0, tiers.secs / np.secs,
+		       (double)tiers.heap / (np.heap ? np.heap : 1), np.elems, tiers.elems);
+	}
 	return 0;
 }

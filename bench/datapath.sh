@@ -6,6 +6,10 @@
 # set elements: one lookup whatever N), and with the same entries as a
 # linear chain of one rule per entry in front of the same conntrack
 # shortcut. The connecting client's entry sits in the middle of the list.
+# With tiers: the same table with 50 ClusterNetworkPolicies in force (25
+# Admin with ingress rules on 1,000 other workloads, 25 Baseline), so every
+# new connection first walks the Admin stage's verdict maps, then the
+# same NetworkPolicy sets.
 # Median of RUNS runs of COUNT connections.
 #   BULKHEAD=./bulkhead BH_TOOLS=build/tools bash bench/datapath.sh [COUNT] [RUNS]
 set -u
@@ -67,9 +71,30 @@ setup() {
 	ip netns exec "$S" "$PROBE" wait-listen tcp "$PORT" --timeout-ms 3000 || return 1
 	mkdir -p "$T/pol$n"
 	{
+		echo "namespaces: [{name: bench, labels: {tier: bench}}, {name: peers, labels: {tier: peers}}]"
 		echo "workloads:"
-		echo "  - {name: srv, namespace: bench, labels: {app: srv}, netns: /run/netns/$S, ips: [10.99.255.1]}"
+		echo "  - {name: srv, namespace: bench, labels: {app: srv}, netns: /run/netns/$S, ips: [10.99.255.1],"
+		echo "     ports: [{name: http, port: 2000}]}"
+		for ((i = 0; i < 1000; i++)); do
+			echo "  - {name: p$i, namespace: peers, labels: {app: a$((i % 25))}, ips: [10.98.$((i / 250)).$((i % 250 + 1))]}"
+		done
 	} >"$T/inv.yaml"
+	mkdir -p "$T/tiers$n"
+	for ((k = 0; k < 50; k++)); do
+		tier=Admin; ((k >= 25)) && tier=Baseline
+		echo "---"
+		echo "apiVersion: policy.networking.k8s.io/v1alpha2"
+		echo "kind: ClusterNetworkPolicy"
+		echo "metadata: {name: c$k}"
+		echo "spec:"
+		echo "  tier: $tier"
+		echo "  priority: $((k % 25))"
+		echo "  subject: {namespaces: {matchLabels: {tier: bench}}}"
+		echo "  egress: [{action: Deny, to: [{networks: [169.254.$k.0/24]}]}]"
+		echo "  ingress:"
+		echo "  - {action: Deny, from: [{pods: {namespaceSelector: {matchLabels: {tier: peers}}, podSelector: {matchLabels: {app: a$((k % 25))}}}}], protocols: [{tcp: {destinationPort: {range: {start: 2000, end: 2100}}}}]}"
+		echo "  - {action: Pass, from: [{namespaces: {matchLabels: {tier: peers}}}], protocols: [{destinationNamedPort: http}]}"
+	done >"$T/tiers$n/cnp.yaml"
 	{
 		echo "apiVersion: networking.k8s.io/v1"
 		echo "kind: NetworkPolicy"
@@ -82,6 +107,7 @@ setup() {
 		echo "      ports:"
 		for ((j = 0; j < nm; j++)); do echo "      - {port: $((2000 + 2 * j))}"; done
 	} >"$T/pol$n/p.yaml"
+	cp "$T/pol$n/p.yaml" "$T/tiers$n/p.yaml"
 	{
 		echo "table inet linear {"
 		echo "	chain input {"
@@ -107,12 +133,14 @@ clear_rules() {
 }
 
 CPU_LINES=()
+TIER_LINES=()
 printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "conns/s: bulkhead vs none, vs linear"
 for n in 10 1000 10000; do
 	setup "$n" || { echo "setup $n failed"; exit 1; }
 	# the three configurations take turns, so a change in the machine's
 	# load hits them alike
 	: >"$T/none"; : >"$T/bh"; : >"$T/lin"; : >"$T/none.cpu"; : >"$T/bh.cpu"; : >"$T/lin.cpu"
+	: >"$T/tier"; : >"$T/tier.cpu"
 	for ((r = 0; r < RUNS; r++)); do
 		clear_rules
 		sample none || { echo "no-rules run failed"; exit 1; }
@@ -121,6 +149,11 @@ for n in 10 1000 10000; do
 		got=$(grep -o '[0-9]* set elements' "$T/apply.out")
 		[ "${got%% *}" -ge "$n" ] || { echo "expected $n elements, $got"; exit 1; }
 		sample bh || { echo "bulkhead run failed"; exit 1; }
+		"$BULKHEAD" apply --force --inventory "$T/inv.yaml" --policies "$T/tiers$n" >"$T/apply.out" 2>&1 ||
+			{ cat "$T/apply.out"; exit 1; }
+		ip netns exec "$S" nft list chain inet bulkhead ingress_admin >/dev/null 2>&1 ||
+			{ echo "the tiers are not in force"; exit 1; }
+		sample tier || { echo "bulkhead with tiers run failed"; exit 1; }
 		clear_rules
 		ip netns exec "$S" nft -f "$T/linear$n.nft" || exit 1
 		sample lin || { echo "linear run failed"; exit 1; }
@@ -132,12 +165,20 @@ for n in 10 1000 10000; do
 		printf "%-8s %12.0f %14.0f %14.0f   x%.2f, x%.2f   (spread %s%%)\n", n, a, b, l, b / a, b / l, sp
 		printf "summary: %s entries: %.0f conns/s with bulkhead sets, %.0f without rules (x%.2f), %.0f with a linear chain (bulkhead x%.2f)\n", n, b, a, b / a, l, b / l
 	}'
+	tr=$(median <"$T/tier") ct=$(median <"$T/tier.cpu")
+	TIER_LINES+=("$(awk -v n="$n" -v b="$bh" -v t="$tr" -v sp="$(spread <"$T/tier")" 'BEGIN {
+		printf "%-8s %14.0f %18.0f   x%.2f   (spread %s%%)", n, b, t, t / b, sp }')")
+	awk -v n="$n" -v b="$bh" -v t="$tr" -v cb="$(median <"$T/bh.cpu")" -v ct="$ct" 'BEGIN {
+		printf "summary: %s entries with 50 ClusterNetworkPolicies: %.0f conns/s against %.0f without (x%.2f), client CPU %.1f us/conn against %.1f\n", n, t, b, t / b, ct, cb }'
 	cn=$(median <"$T/none.cpu") cb=$(median <"$T/bh.cpu") cl=$(median <"$T/lin.cpu")
 	CPU_LINES+=("$(awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
 		printf "%-8s %12.1f %14.1f %14.1f   %+.1f us, linear %+.1f us\n", n, a, b, l, b - a, l - a }')")
 	awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
 		printf "summary: %s entries: client CPU %.1f us/conn with bulkhead sets, %.1f without rules, %.1f with a linear chain\n", n, b, a, l }'
 done
+echo
+printf "%-8s %14s %18s   %s\n" "entries" "bulkhead sets" "+ 50 tier policies" "conns/s with the tiers vs without"
+printf '%s\n' "${TIER_LINES[@]}"
 echo
 printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "client CPU us per connection"
 printf '%s\n' "${CPU_LINES[@]}"

@@ -89,6 +89,17 @@ check_eq "examples/policies and examples/inventory.yaml are valid" \
 	"ok: 7 policies in 6 files
 ok: inventory examples/inventory.yaml: 4 workloads in 2 namespaces" "$out"
 
+# the shipped cluster-wide examples, with the NetworkPolicy ones
+out=$(cd "$BH_ROOT" && "$BULKHEAD" check examples/policies examples/cluster-policies 2>&1)
+check_eq "examples/cluster-policies are valid, without a warning, tiers in order" \
+	"ok: 13 policies in 10 files
+tiers, in evaluation order:
+  Admin priority 0: deny-instance-metadata
+  Admin priority 10: monitoring-may-scrape, prometheus-may-reach-targets
+  NetworkPolicy: 7 policies in 1 namespace
+  Baseline priority 100: tenant-blue, tenant-green
+  Baseline priority 1000: baseline-default-deny (audit)" "$out"
+
 # directories: *.yaml and *.yml only, sorted, not recursive, no hidden files
 mkdir -p "$tmp/pols/sub"
 cp "$G/ok-01.yaml" "$tmp/pols/b.yml"

@@ -46,6 +46,20 @@ else
 	nok "compile examples"; sed 's/^/# /' "$tmp/ex.err"
 fi
 
+# the cluster-wide examples on top of them compile and nft accepts them
+if "$BULKHEAD" compile --inventory "$ex/inventory.yaml" --policies "$ex/policies" \
+	--policies "$ex/cluster-policies" >"$tmp/cx.nft" 2>"$tmp/cx.err"; then
+	ok "compile examples with cluster-policies"
+	awk -v dir="$tmp/cx.t" 'BEGIN{i=0} /^# /{i++} {print > (dir "." i)}' "$tmp/cx.nft"
+	bad=0
+	for t in "$tmp/cx.t".*; do ip netns exec "$NS" nft -c -f "$t" 2>/dev/null || bad=$((bad + 1)); done
+	check_eq "nft -c accepts every example table with the tiers" 0 "$bad"
+	check "the metadata deny is in every table" bash -c \
+		"[ \$(grep -c 'goto egress_admin_deny' '$tmp/cx.nft') -ge 4 ]"
+else
+	nok "compile examples with cluster-policies"; sed 's/^/# /' "$tmp/cx.err"
+fi
+
 # --workload selects one table; an unknown one is an error
 "$BULKHEAD" compile --inventory "$ex/inventory.yaml" --policies "$ex/policies" --workload shop/db >"$tmp/db.nft" 2>/dev/null
 check_eq "--workload prints one table" 1 "$(grep -c '^table inet bulkhead' "$tmp/db.nft")"
