@@ -173,7 +173,7 @@ json_t *bh_agent_status(struct bh_agent *a)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "policies",
-			    json_integer((json_int_t)(g ? bh_gen_policies(g)->n : 0)));
+			    json_integer((json_int_t)(g ? bh_gen_policies(g)->n + bh_gen_policies(g)->n_cnp : 0)));
 	json_object_set_new(o, "last_error", a->last_error ? json_string(a->last_error)
 							   : json_null());
 	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
