@@ -120,29 +120,6 @@ static void sb_end(struct sbuf *b, const struct bh_workload *w, const struct bh_
 
 /* ---- the compiled model ------------------------------------------------------ */
 
-const struct bh_dir_rules *bh__event_dir_rules(const struct bh_compiled *c, const struct bh_workload *w,
-					       unsigned int dir)
-{
-	const struct bh_inventory *inv;
-	size_t idx;
-
-	if (!c || !w || !c->inv || dir >= BH_DIR_MAX)
-		return NULL;
-	inv = c->inv;
-	if (w >= inv->wl && w < inv->wl + inv->n_wl) {
-		idx = (size_t)(w - inv->wl);
-	} else {
-		const struct bh_workload *x = bh_inventory_find(inv, w->namespace, w->name);
-
-		if (!x)
-			return NULL;
-		idx = (size_t)(x - inv->wl);
-	}
-	if (!c->wl_group || c->wl_group[idx] >= c->n_groups)
-		return NULL;
-	return &c->groups[c->wl_group[idx]].dir[dir];
-}
-
 static const struct bh_policy *policy_at(const struct bh_compiled *c, uint32_t i)
 {
 	return c->pols && i < c->pols->n ? &c->pols->v[i] : NULL;

@@ -11,15 +11,6 @@
 static const char *const dname[BH_DIR_MAX] = { "in", "out" };
 static const char *const tname[BH_TIER_MAX] = { "", "admin", "baseline" };
 
-char *bh__verdict_text(const struct bh_verdict *v, char *buf, size_t len)
-{
-	if (v->go)
-		snprintf(buf, len, "goto %s", v->chain);
-	else
-		snprintf(buf, len, "accept");
-	return buf;
-}
-
 static void put_map(FILE *f, const struct bh_layout_dir *l, int view, int d, unsigned int tier, int fam,
 		    const struct bh_elems *es, bool l4)
 {
