@@ -35,7 +35,8 @@ for name in "${built[@]}"; do
 	mkdir -p "$corpus"
 	if [ -d "tests/fuzz/corpus/$name" ]; then cp -n tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null || true; fi
 	if [ "$name" = fuzz_policy ]; then
-		for f in tests/golden/check/*.yaml tests/golden/check/*.yml examples/policies/*.yaml examples/inventory.yaml; do
+		for f in tests/golden/check/*.yaml tests/golden/check/*.yml examples/policies/*.yaml \
+			 examples/cluster-policies/*.yaml examples/inventory.yaml; do
 			[ -f "$f" ] && cp -n "$f" "$corpus/seed-$(basename "$f")" 2>/dev/null || true
 		done
 	fi
