@@ -72,6 +72,8 @@ void bh_layout_dir(const struct bh_dir_rules *dr, int d, struct bh_layout_dir *o
 		verdict_go(&out->view[0].ok, out->view[1].entry);
 	view_next(&out->view[0]);
 	view_next(&out->view[1]);
+	/* an audit view always has a stage when has_audit; never jump to nothing */
+	out->active = out->active && (out->view[0].entry || out->has_audit);
 	out->trampoline = out->active && !out->view[0].entry;
 	out->entry = out->view[0].entry ? out->view[0].entry : out->view[0].chain[BH_TIER_NP];
 }
