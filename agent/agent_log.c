@@ -32,6 +32,8 @@ int bh_agent__logrx_alloc(struct bh_agent *a)
 		.out = &a->out,
 		.hostname = a->hostname,
 		.log_group = (uint16_t)a->cfg->log_group,
+		.community_id = a->cfg->community_id,
+		.community_id_seed = (uint16_t)a->cfg->community_id_seed,
 		.gen_find = logrx_gen_find,
 		.gen_current = logrx_gen_current,
 		.arg = a,

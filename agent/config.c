@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "agent/config.h"
 #include "policy/compile.h"
@@ -57,6 +60,12 @@ const struct bh_opt bh_opts[BH_O_MAX] = {
 	[BH_O_LIMIT_##id] = { "limit-" name, 0, BH_OPT_NUM, #def, "N", 1, UINT32_MAX, help },
 	BH_LIMITS(LIMIT_OPT)
 #undef LIMIT_OPT
+	[BH_O_METRICS] = { "metrics", 0, BH_OPT_STR, NULL, "ADDR:PORT", 0, 0,
+			   "serve Prometheus metrics at http://ADDR:PORT/metrics (off when unset)" },
+	[BH_O_COMMUNITY_ID] = { "community-id", 0, BH_OPT_SWITCH, "on", "on|off", 0, 0,
+				"network.community_id (Community ID v1) in every connection line" },
+	[BH_O_COMMUNITY_ID_SEED] = { "community-id-seed", 0, BH_OPT_NUM, "0", "N", 0, 65535,
+				     "seed of the Community ID hash (the same on every sensor)" },
 	[BH_O_HELP] = { "help", 'h', BH_OPT_HELP, NULL, NULL, 0, 0, "this text" },
 };
 
@@ -141,6 +150,9 @@ static const struct agent_opt {
 #define LIMIT_AGENT_OPT(field, id, name, def, help) { BH_O_LIMIT_##id, OFF(limits.field) },
 	BH_LIMITS(LIMIT_AGENT_OPT)
 #undef LIMIT_AGENT_OPT
+	{ BH_O_METRICS, OFF(metrics) },
+	{ BH_O_COMMUNITY_ID, OFF(community_id) },
+	{ BH_O_COMMUNITY_ID_SEED, OFF(community_id_seed) },
 	{ BH_O_HELP, OFF(help) },
 #undef OFF
 };
@@ -234,6 +246,8 @@ static int opt_apply(struct bh_agent_config *c, const struct agent_opt *a, const
 			return 0;
 		}
 		return parse_bool(v, (bool *)((char *)c + a->off));
+	case BH_OPT_SWITCH:
+		return parse_bool(v, (bool *)((char *)c + a->off));
 	case BH_OPT_HELP:
 		c->help = true;
 		return 0;
@@ -304,6 +318,51 @@ void bh_agent_config_usage(FILE *out)
 		     "SIGHUP reloads everything and reopens file sinks, SIGUSR1 reopens file sinks.\n"
 		     "Exit status: 0 stopped by a signal, 1 a failure while starting the loop\n"
 		     "(a socket or a source), 2 usage error or invalid or unreadable input.\n");
+}
+
+int bh_agent_config_addr(const char *s, struct sockaddr_storage *ss, unsigned int *len)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t hl;
+	uint64_t port;
+	char *end;
+
+	if (!colon || colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	port = strtoull(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[') {
+		if (hl < 3 || host[hl - 1] != ']')
+			return -EINVAL;
+		host[hl - 1] = 0;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)port);
+	*len = sizeof(*in);
+	if (!hl) {
+		/* ":PORT": every address, IPv6 and IPv4 */
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		in6->sin6_addr = in6addr_any;
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return inet_pton(AF_INET, host, &in->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
 /* ---- config file ------------------------------------------------------------ */
@@ -532,7 +591,8 @@ int bh_agent_config_parse(struct bh_agent_config *c, int argc, char **argv, FILE
 					fprintf(err, "bulkhead agent: '%s' takes no value\n", a);
 				return -EINVAL;
 			}
-		} else if (k == BH_OPT_STR || k == BH_OPT_LIST || k == BH_OPT_NUM) {
+		} else if (k == BH_OPT_STR || k == BH_OPT_LIST || k == BH_OPT_NUM ||
+			   k == BH_OPT_SWITCH) {
 			if (i + 1 >= argc) {
 				if (err)
 					fprintf(err, "bulkhead agent: %s needs a value\n", a);
@@ -551,6 +611,11 @@ int bh_agent_config_parse(struct bh_agent_config *c, int argc, char **argv, FILE
 			bh_opt_bad_value(err, "agent", o->id, v ? v : "");
 			return -EINVAL;
 		}
+	}
+	if (c->metrics && bh_agent_config_addr(c->metrics, &(struct sockaddr_storage){ 0 },
+					       &(unsigned int){ 0 }) < 0) {
+		bh_opt_bad_value(err, "agent", BH_O_METRICS, c->metrics);
+		return -EINVAL;
 	}
 	if (!c->n_logs) {
 		r = list_add(c, "-");

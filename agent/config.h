@@ -33,6 +33,7 @@ enum bh_opt_kind {
 	BH_OPT_LIST,	/* repeatable --x VALUE */
 	BH_OPT_NUM,	/* --x N, a decimal number in [min, max] */
 	BH_OPT_BOOL,	/* --x (config file: true/false) */
+	BH_OPT_SWITCH,	/* --x on|off (config file: a boolean) */
 	BH_OPT_HELP,
 };
 
@@ -57,6 +58,9 @@ enum bh_opt_id {
 #define BH_O_LIMIT_ID(field, id, name, def, help) BH_O_LIMIT_##id,
 	BH_LIMITS(BH_O_LIMIT_ID)	/* --limit-NAME: policy/limits.h, in its order */
 #undef BH_O_LIMIT_ID
+	BH_O_METRICS,
+	BH_O_COMMUNITY_ID,
+	BH_O_COMMUNITY_ID_SEED,
 	BH_O_HELP,
 	BH_O_MAX
 };
@@ -106,6 +110,9 @@ struct bh_agent_config {
 	uint32_t log_burst;
 	uint32_t resync_interval;	/* seconds between full resyncs, 0 = never */
 	uint32_t debounce_ms;	/* delay between a file change and the reconcile */
+	char *metrics;		/* "ADDR:PORT" of the Prometheus endpoint, NULL: off */
+	uint32_t community_id_seed;	/* seed of network.community_id */
+	bool community_id;	/* write network.community_id */
 	bool remove_on_exit;	/* delete the tables on SIGTERM/SIGINT */
 	struct bh_limits limits;	/* --limit-* */
 	bool help;		/* --help was given */
@@ -126,6 +133,14 @@ int bh_agent_config_parse(struct bh_agent_config *c, int argc, char **argv, FILE
 
 /* Load a YAML config file over c. Errors go to err as file:line:col. 0 or -EINVAL/-errno. */
 int bh_agent_config_load_file(struct bh_agent_config *c, const char *path, FILE *err);
+
+/*
+ * "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (every address) with ADDR a
+ * numeric IPv4 or IPv6 address and PORT 1..65535, into *ss and *len.
+ * 0 or -EINVAL.
+ */
+struct sockaddr_storage;
+int bh_agent_config_addr(const char *s, struct sockaddr_storage *ss, unsigned int *len);
 
 /* Print every option with its default. */
 void bh_agent_config_usage(FILE *out);

@@ -27,6 +27,7 @@ static int has_arg_of(enum bh_opt_kind kind)
 	case BH_OPT_STR:
 	case BH_OPT_LIST:
 	case BH_OPT_NUM:
+	case BH_OPT_SWITCH:
 		return required_argument;
 	case BH_OPT_OPTSTR:
 		return optional_argument;

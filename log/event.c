@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "policy/compile.h"
+#include "log/community_id.h"
 #include "log/event_int.h"
 #include "log/jsonw.h"
 #include "policy/model.h"
@@ -211,7 +212,8 @@ static void put_kind_event(struct bh_jsonw *w, const struct kind_info *k)
 	bh_jsonw_val_raw(w, k->event, strlen(k->event));
 }
 
-static void put_network(struct bh_jsonw *w, const struct bh_pkt *p, unsigned int dir)
+static void put_network(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const struct bh_pkt *p,
+			unsigned int dir)
 {
 	char num[8];
 	struct sbuf b = { num, 0, sizeof(num) };
@@ -236,6 +238,13 @@ static void put_network(struct bh_jsonw *w, const struct bh_pkt *p, unsigned int
 	sb_u64(&b, p->proto);
 	BH_JSONW_KEY(w, "iana_number");
 	bh_jsonw_strn(w, num, b.len);
+	if (ctx->community_id) {
+		char cid[BH_COMMUNITY_ID_SIZE];
+		int n = bh_community_id_pkt(ctx->community_id_seed, p, cid);
+
+		BH_JSONW_KEY(w, "community_id");
+		bh_jsonw_strn(w, cid, (size_t)n);
+	}
 	bh_jsonw_obj_end(w);
 }
 
@@ -295,8 +304,11 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	bh_jsonw_obj_begin(w);
 	BH_JSONW_KEY(w, "@timestamp");
 	bh_jsonw_time(w, ev->ts.tv_sec, (uint32_t)ev->ts.tv_usec);
+	BH_JSONW_KEY(w, "ecs");
+	bh_jsonw_val_raw(w, "{\"version\":\"" BH_ECS_VERSION "\"}",
+			 sizeof("{\"version\":\"" BH_ECS_VERSION "\"}") - 1);
 	put_kind_event(w, k);
-	put_network(w, p, dir);
+	put_network(w, ctx, p, dir);
 	put_endpoint(w, "source", &p->src, p->has_ports, p->sport);
 	put_endpoint(w, "destination", &p->dst, p->has_ports, p->dport);
 
@@ -354,6 +366,8 @@ int bh_event_format(struct bh_jsonw *w, const struct bh_event_ctx *ctx, const st
 	/* bulkhead: identities, isolation, and the sentence */
 	BH_JSONW_KEY(w, "bulkhead");
 	bh_jsonw_obj_begin(w);
+	BH_JSONW_KEY(w, "schema_version");
+	BH_JSONW_LIT(w, BH_LOG_SCHEMA_VERSION);
 	put_workload(w, "source_workload", src_wl);
 	put_workload(w, "destination_workload", dst_wl);
 	if (iso) {
@@ -459,6 +473,9 @@ int bh_event_format_lifecycle(struct bh_jsonw *w, const char *hostname, const st
 	bh_jsonw_obj_begin(w);
 	bh_jsonw_key(w, "@timestamp");
 	bh_jsonw_time(w, ts->tv_sec, (uint32_t)ts->tv_usec);
+	bh_jsonw_kv_obj_begin(w, "ecs");
+	bh_jsonw_kv_str(w, "version", BH_ECS_VERSION);
+	bh_jsonw_obj_end(w);
 	bh_jsonw_kv_obj_begin(w, "event");
 	bh_jsonw_kv_str(w, "kind", "state");
 	bh_jsonw_kv_arr_begin(w, "category");
@@ -477,6 +494,7 @@ int bh_event_format_lifecycle(struct bh_jsonw *w, const char *hostname, const st
 		bh_jsonw_kv_str(w, "message", message);
 	if (n_fields) {
 		bh_jsonw_kv_obj_begin(w, "bulkhead");
+		bh_jsonw_kv_str(w, "schema_version", BH_LOG_SCHEMA_VERSION);
 		for (size_t i = 0; i < n_fields; i++) {
 			const struct bh_event_field *f = &fields[i];
 

@@ -23,10 +23,20 @@ struct bh_compiled;
 struct bh_log_tag;
 struct bh_pkt;
 
+/*
+ * The schema versions every line carries: "ecs":{"version"} for the ECS
+ * fields, "bulkhead":{"schema_version"} for the fields under bulkhead.*
+ * (raised when one of those changes meaning or is removed).
+ */
+#define BH_ECS_VERSION "8.11.0"
+#define BH_LOG_SCHEMA_VERSION "1"
+
 /* What stays the same from one line to the next. */
 struct bh_event_ctx {
 	const char *hostname;
 	const struct bh_inventory *inv;	/* current inventory, to name peers by IP; may be NULL */
+	bool community_id;		/* write network.community_id (log/community_id.h) */
+	uint16_t community_id_seed;
 };
 
 /* One logged packet and what the agent knows about where it was logged. */

@@ -100,7 +100,8 @@ static void report_loss(struct reader *r)
 static int format_line(struct bh_logrx *x, struct reader *r, const struct bh_log_tag *tag,
 		       const struct bh_pkt *p, const struct timeval *ts)
 {
-	struct bh_event_ctx ctx = { .hostname = x->d.hostname };
+	struct bh_event_ctx ctx = { .hostname = x->d.hostname, .community_id = x->d.community_id,
+				    .community_id_seed = x->d.community_id_seed };
 	struct bh_event ev = { .ts = *ts, .tag = tag, .pkt = p };
 	struct bh_logrx_gen g;
 
@@ -138,6 +139,8 @@ static int on_event(const struct bh_nflog_event *ev, void *arg)
 	}
 	bh_out_line(x->d.out, x->w.buf, x->w.len);
 	x->st.lines++;
+	x->st.lines_by[tag.kind == 'a' ? BH_LOGRX_ALLOWED : tag.kind == 'w' ? BH_LOGRX_WOULD_DENY
+									 : BH_LOGRX_DENIED][tag.dir & 1]++;
 	return 0;
 }
 

@@ -37,6 +37,8 @@ struct bh_logrx_deps {
 	struct bh_out *out;	/* denied-connection and lifecycle lines */
 	const char *hostname;	/* host.hostname of every line */
 	uint16_t log_group;	/* the NFLOG group the tables log to */
+	bool community_id;	/* network.community_id in every line */
+	uint16_t community_id_seed;
 	/* Generation id if still kept: true and *g, else false. */
 	bool (*gen_find)(void *arg, uint64_t id, struct bh_logrx_gen *g);
 	/* The current generation: true and *g, else false (nothing compiled yet). */
@@ -44,10 +46,19 @@ struct bh_logrx_deps {
 	void *arg;		/* of gen_find and gen_current */
 };
 
+/* What a connection line says happened (the NFLOG prefix kind). */
+enum bh_logrx_action {
+	BH_LOGRX_DENIED,
+	BH_LOGRX_WOULD_DENY,
+	BH_LOGRX_ALLOWED,
+	BH_LOGRX_ACTIONS
+};
+
 struct bh_logrx_stats {
 	uint64_t readers;	/* open now */
 	uint64_t events;	/* NFLOG events received */
 	uint64_t lines;		/* denied (and audit) lines written */
+	uint64_t lines_by[BH_LOGRX_ACTIONS][2];	/* the same by action and direction (0 ingress) */
 	uint64_t suppressed;	/* duplicates folded into summaries */
 	uint64_t unlogged;	/* attempts over the kernel's log limit (counted, not logged) */
 	uint64_t overruns;	/* socket overruns (ENOBUFS) */

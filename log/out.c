@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "log/event.h"
 #include "log/out.h"
 #include "log/sink.h"
 
@@ -149,13 +150,16 @@ void bh_out_lifecycle(struct bh_out *o, const char *action, const char *outcome,
 	if (outcome)
 		json_object_set_new(ev, "outcome", json_string(outcome));
 	json_object_set_new(line, "@timestamp", timestamp());
+	json_object_set_new(line, "ecs", json_pack("{s:s}", "version", BH_ECS_VERSION));
 	json_object_set_new(line, "event", ev);
 	ev = NULL;
 	json_object_set_new(line, "host", json_pack("{s:s}", "hostname", o->hostname));
 	if (message)
 		json_object_set_new(line, "message", json_string(message));
-	if (extra)
+	if (extra) {
+		json_object_set_new(extra, "schema_version", json_string(BH_LOG_SCHEMA_VERSION));
 		json_object_set(line, "bulkhead", extra);
+	}
 	text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	if (text) {
 		size_t len = strlen(text);
