@@ -12,7 +12,7 @@ CC ?= cc
 V ?= 0
 Q = $(if $(filter 1,$(V)),,@)
 
-PKGS := libnftnl libmnl libnetfilter_log yaml-0.1 libuv jansson
+PKGS := libnftnl libmnl libnetfilter_log yaml-0.1 libuv jansson libmicrohttpd
 # libcurl is not linked: the Docker source loads it when it starts (source/curl_dl.h)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/http.h"
+#include "agent/metrics.h"
 #include "source/docker.h"
 #include "log/logrx.h"
 #include "netlink/netns.h"
@@ -115,6 +117,7 @@ static int load_inventory(struct bh_agent *a)
 	}
 	bh_diag_init(&d);
 	r = bh_inventory_load(a->cfg->inventory, &d, &inv);
+	a->inventory_invalid = r < 0;
 	if (r < 0) {
 		if (!d.n)
 			bh_diag_add(&d, &(struct bh_loc){ .file = a->cfg->inventory }, "%s",
@@ -127,6 +130,7 @@ static int load_inventory(struct bh_agent *a)
 	/* two paths to one namespace: refused like any invalid inventory */
 	r = bh_netns_check_distinct(inv, &d);
 	if (r != 0) {
+		a->inventory_invalid = true;
 		report_diag(a, "invalid-inventory", &d);
 		a->cnt.invalid_edits++;
 		bh_diag_deinit(&d);
@@ -236,6 +240,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 		}
 		if (r < 0) {
 			set_last_error(a, "compile: out of memory");
+			a->cnt.reconcile_errors++;
 			a->compile_pending = true;	/* the retry compiles again */
 			uv_timer_start(&a->retry, retry_cb, RETRY_MS, 0);
 			return;
@@ -280,6 +285,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 	if (r == -ENOMEM)
 		set_last_error(a, "reconcile: out of memory");
 	if (r < 0) {
+		a->cnt.reconcile_errors++;
 		uv_timer_start(&a->retry, retry_cb, RETRY_MS, 0);
 		return;
 	}
@@ -589,6 +595,13 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	r = bh_agent__logrx_alloc(a);
 	if (r < 0)
 		return r;
+	if (a->cfg->metrics) {
+		r = bh_metrics_start(a, &a->metrics);
+		if (r < 0) {
+			fprintf(err, "bulkhead agent: --metrics %s: %s\n", a->cfg->metrics, strerror(-r));
+			return r;
+		}
+	}
 	if (a->cfg->docker) {
 		struct bh_docker_opts o = { .socket_path = a->cfg->docker };
 
@@ -661,6 +674,9 @@ void bh_agent_stop(struct bh_agent *a)
 		bh_watch_close(&a->watch, watch_closed);
 	if (a->ctl_on)
 		bh_control_close(&a->ctl, control_closed);
+	if (a->metrics)
+		bh_http_close(a->metrics, NULL, NULL);
+	a->metrics = NULL;
 	bh_out_close(&a->out);	/* after the stop line: queued lines are flushed first */
 	for (size_t i = 0; i < 4; i++)
 		if (a->sig[i].loop && !uv_is_closing((uv_handle_t *)&a->sig[i]))

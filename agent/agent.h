@@ -29,15 +29,25 @@
 #include "agent/watch.h"
 
 struct bh_docker;
+struct bh_http;
 struct bh_logrx;
 
 #define BH_LAT_WINDOW 1024
+#define BH_LAT_BUCKETS 14
 
-/* A sliding window of latencies in microseconds. */
+/* Upper bounds (microseconds) of the histogram buckets; the last is +Inf. */
+extern const uint64_t bh_lat_bounds_us[BH_LAT_BUCKETS];
+
+/*
+ * A sliding window of latencies in microseconds (status: p50, p99) and
+ * the same samples in a cumulative histogram since start (Prometheus).
+ */
 struct bh_lat {
 	uint32_t v[BH_LAT_WINDOW];
 	size_t n, next;
 	uint64_t last_us;
+	uint64_t bucket[BH_LAT_BUCKETS];	/* samples <= bound (not cumulative) */
+	uint64_t count, sum_us;
 };
 
 void bh_lat_add(struct bh_lat *l, uint64_t us);
@@ -48,6 +58,7 @@ uint64_t bh_lat_pct(const struct bh_lat *l, unsigned int p);
 struct bh_agent_counters {
 	uint64_t events;		/* source and file events handled */
 	uint64_t reconciles;		/* reconcile runs */
+	uint64_t reconcile_errors;	/* runs that failed (a namespace, or the compile) */
 	uint64_t compiles;		/* generations compiled */
 	uint64_t invalid_edits;		/* policy or inventory loads rejected */
 	uint64_t ns_touched_last;	/* namespaces programmed by the last event */
@@ -68,10 +79,12 @@ struct bh_agent {
 	uv_timer_t kick;	/* coalesces Docker events */
 	struct bh_docker *docker;
 	struct bh_logrx *logrx;
+	struct bh_http *metrics;	/* the /metrics endpoint, NULL when off */
 	unsigned int handles;	/* loop handles open (for the close count) */
 	bool started, ready, stopping, docker_synced, watch_on, ctl_on;
 	bool docker_lost;	/* source-lost reported, source-regained not yet */
 	bool compile_pending;	/* inputs changed but the last compile failed */
+	bool inventory_invalid;	/* the last inventory read was refused */
 	/* work waiting for the next reconcile */
 	uint64_t pend_ns;	/* uv_hrtime() of the first pending event, 0 = none */
 	int64_t pend_docker_nano;	/* timeNano of the pending container's first event */
@@ -126,6 +139,24 @@ void bh_agent__logrx_sync(struct bh_agent *a);
  * reported last (a->iso_gen), which becomes the current one.
  */
 void bh_agent__isolated_report(struct bh_agent *a);
+
+/*
+ * A workload's state as status reports it, one of bh_wl_state_names; the
+ * same table labels bulkhead_workloads{state}, so the states always sum
+ * to the number of workloads.
+ */
+enum bh_wl_state {
+	BH_WL_ENFORCED,		/* table programmed from the current generation */
+	BH_WL_PENDING,		/* not programmed yet */
+	BH_WL_FAILED,		/* never programmed: the last attempt failed */
+	BH_WL_STALE,		/* programmed earlier; the last update failed */
+	BH_WL_NO_NETNS,		/* no network namespace known (nothing to program) */
+	BH_WL_ISOLATED,		/* failed closed: default-deny in force (workload-isolated) */
+	BH_WL_STATES
+};
+extern const char *const bh_wl_state_names[BH_WL_STATES];
+struct bh_workload;
+enum bh_wl_state bh_agent_workload_state(const struct bh_agent *a, const struct bh_workload *w);
 
 /* The status answer (new reference, NULL on OOM). */
 json_t *bh_agent_status(struct bh_agent *a);

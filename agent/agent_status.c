@@ -15,8 +15,20 @@
 
 /* ---- latency window ----------------------------------------------------------- */
 
+const uint64_t bh_lat_bounds_us[BH_LAT_BUCKETS] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000, UINT64_MAX,
+};
+
 void bh_lat_add(struct bh_lat *l, uint64_t us)
 {
+	size_t b = 0;
+
+	while (us > bh_lat_bounds_us[b])
+		b++;
+	l->bucket[b]++;
+	l->count++;
+	l->sum_us += us;
 	l->v[l->next] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	l->next = (l->next + 1) % BH_LAT_WINDOW;
 	if (l->n < BH_LAT_WINDOW)
@@ -109,21 +121,36 @@ static json_t *ips_json(const struct bh_workload *w)
 	return a;
 }
 
+const char *const bh_wl_state_names[BH_WL_STATES] = {
+	[BH_WL_ENFORCED] = "enforced",
+	[BH_WL_PENDING] = "pending",
+	[BH_WL_FAILED] = "failed",
+	[BH_WL_STALE] = "stale",
+	[BH_WL_NO_NETNS] = "no-netns",
+	[BH_WL_ISOLATED] = "isolated",
+};
+
+enum bh_wl_state bh_agent_workload_state(const struct bh_agent *a, const struct bh_workload *w)
+{
+	const struct bh_rec_wl *r = bh_reconcile_find(&a->rec, w->namespace ? w->namespace : "default",
+						      w->name);
+
+	if (!w->netns)
+		return BH_WL_NO_NETNS;
+	if (!r || !r->programmed)
+		return r && r->last_error ? BH_WL_FAILED : BH_WL_PENDING;
+	if (r->last_error)
+		return BH_WL_STALE;
+	return w->isolated ? BH_WL_ISOLATED : BH_WL_ENFORCED;	/* fail closed: default-deny */
+}
+
 static json_t *workload_json(struct bh_agent *a, const struct bh_gen *g, const struct bh_workload *w)
 {
 	const char *ns = w->namespace ? w->namespace : "default";
 	const struct bh_rec_wl *r = bh_reconcile_find(&a->rec, ns, w->name);
-	const char *state;
+	const char *state = bh_wl_state_names[bh_agent_workload_state(a, w)];
 	json_t *o;
 
-	if (!w->netns)
-		state = "no-netns";
-	else if (!r || !r->programmed)
-		state = r && r->last_error ? "failed" : "pending";
-	else if (r->last_error)
-		state = "stale";
-	else
-		state = w->isolated ? "isolated" : "enforced";	/* fail closed: default-deny */
 	o = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s, s:s}", "namespace", ns, "name", w->name,
 		      "labels", labels_json(&w->labels), "ips", ips_json(w), "netns", w->netns,
 		      "source", w->container_id ? "docker" : "inventory", "state", state);

@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libnftnl-dev libmnl-dev libnetfilter-log-dev
       libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
       nftables iproute2 conntrack valgrind docker.io rsyslog ulogd2 ulogd2-json
-      procps psmisc jq python3 util-linux)
+      procps psmisc jq python3 util-linux
+      libmicrohttpd-dev prometheus debhelper lintian help2man systemd fakeroot dpkg-dev)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -17,7 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# The tests start their own dockerd, rsyslogd and ulogd when they need them.
+# The tests start their own dockerd, rsyslogd, ulogd and prometheus when they need them.
 # Keep the packages' services from starting at install: a dockerd started by
 # the package would rewrite the host's own firewall ruleset.
 policy_rc=
