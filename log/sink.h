@@ -22,8 +22,14 @@
  *   "syslog+udp:host:port"     RFC 5424 over UDP ("[v6addr]:port" for IPv6)
  *   "syslog+tcp:host:port"     RFC 5424 over TCP with octet-counting framing
  *                              (RFC 6587), reconnected with backoff
- * A syslog MSG is the JSON line without its newline; facility local0,
- * severity info (PRI 134), APP-NAME "bulkhead", PROCID the pid.
+ * A syslog spec may end in options, "?facility=F&severity=S", F a facility
+ * name (kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron,
+ * authpriv, ftp, ntp, security, console, solaris-cron, local0..local7) or
+ * number 0..23, S a severity name (emerg, alert, crit, err, warning,
+ * notice, info, debug) or number 0..7: "syslog?facility=daemon&severity=notice",
+ * "syslog+udp:10.0.0.5:514?facility=local3". Default local0.info (PRI 134).
+ * A syslog MSG is the JSON line without its newline; APP-NAME "bulkhead",
+ * PROCID the pid.
  */
 
 #include <stdbool.h>

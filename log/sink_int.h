@@ -77,6 +77,7 @@ struct bh_sink {
 	socklen_t addrlen;
 	char hostname[256];
 	int pid;
+	int pri;		/* RFC 5424 PRI: facility * 8 + severity */
 	int64_t ts_sec;		/* cached "YYYY-MM-DDTHH:MM:SS" of ts_sec */
 	char ts_text[24];
 	uint32_t backoff_ms;

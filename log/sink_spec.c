@@ -24,13 +24,18 @@ static const struct kind kinds[] = {
 	{ "", false, &bh__sink_file_ops },		/* a path */
 };
 
+/* A syslog spec's options ("?facility=...") are not part of its kind. */
 static const struct kind *kind_of(const char *spec)
 {
+	size_t n = strlen(spec);
+
+	if (!strncmp(spec, "syslog", 6) && strchr(spec, '?'))
+		n = (size_t)(strchr(spec, '?') - spec);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		const struct kind *k = &kinds[i];
 		size_t l = strlen(k->prefix);
 
-		if (k->exact ? !strcmp(spec, k->prefix) : !strncmp(spec, k->prefix, l))
+		if (k->exact ? n == l && !strncmp(spec, k->prefix, l) : n >= l && !strncmp(spec, k->prefix, l))
 			return k;
 	}
 	return NULL;

@@ -62,6 +62,68 @@ static int resolve(const char *hp, int socktype, struct sockaddr_storage *ss, so
 	return 0;
 }
 
+/* RFC 5424 section 6.2.1, names as syslog.conf(5) spells them. */
+static const char *const facilities[24] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+	"authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+static const char *const severities[8] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+/* A name of names[0..n) or a number below n. -EINVAL otherwise. */
+static int lookup(const char *v, size_t len, const char *const *names, int n)
+{
+	char *end;
+	long x;
+
+	for (int i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !strncmp(v, names[i], len))
+			return i;
+	if (!len || v[0] < '0' || v[0] > '9')
+		return -EINVAL;
+	x = strtol(v, &end, 10);
+	return end == v + len && x < n ? (int)x : -EINVAL;
+}
+
+/*
+ * Splits "ADDRESS?facility=F&severity=S" into the address (a copy in buf)
+ * and s->pri. 0 or -EINVAL (an unknown option or value).
+ */
+static int syslog_opts(struct bh_sink *s, const char *arg, char *buf, size_t size)
+{
+	const char *q = strchr(arg, '?');
+	int fac = BH_SYSLOG_PRI / 8, sev = BH_SYSLOG_PRI % 8;
+	size_t al = q ? (size_t)(q - arg) : strlen(arg);
+
+	if (al >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, arg, al);
+	buf[al] = 0;
+	while (q && *q) {
+		const char *k = q + 1, *eq = strchr(k, '='), *end = strchr(k, '&');
+		size_t vl;
+
+		if (!end)
+			end = k + strlen(k);
+		if (!eq || eq > end)
+			return -EINVAL;
+		vl = (size_t)(end - eq - 1);
+		if (eq - k == 8 && !strncmp(k, "facility", 8))
+			fac = lookup(eq + 1, vl, facilities, 24);
+		else if (eq - k == 8 && !strncmp(k, "severity", 8))
+			sev = lookup(eq + 1, vl, severities, 8);
+		else
+			return -EINVAL;
+		if (fac < 0 || sev < 0)
+			return -EINVAL;
+		q = *end ? end : NULL;
+	}
+	s->pri = fac * 8 + sev;
+	return 0;
+}
+
 /* What every syslog kind sets up: RFC 5424 HOSTNAME and PROCID. */
 static void syslog_init(struct bh_sink *s)
 {
@@ -85,12 +147,18 @@ static int dgram_ready(struct bh_sink *s)
 	return 0;
 }
 
-/* arg: the socket path, "" for /dev/log. */
+/* arg: the socket path, "" for /dev/log, then options. */
 static int unix_open(struct bh_sink *s, const char *arg)
 {
 	struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
-	const char *path = *arg ? arg : "/dev/log";
+	char buf[sizeof(un->sun_path) + 1];
+	const char *path = buf;
+	int err = syslog_opts(s, arg, buf, sizeof(buf));
 
+	if (err)
+		return err;
+	if (!buf[0])
+		path = "/dev/log";
 	syslog_init(s);
 	if (strlen(path) >= sizeof(un->sun_path))
 		return -ENAMETOOLONG;
@@ -104,24 +172,32 @@ static int unix_open(struct bh_sink *s, const char *arg)
 	return dgram_ready(s);
 }
 
-/* arg: "host:port". */
+/* arg: "host:port", then options. */
 static int udp_open(struct bh_sink *s, const char *arg)
 {
-	int err;
+	char hp[300];
+	int err = syslog_opts(s, arg, hp, sizeof(hp));
 
+	if (err)
+		return err;
 	syslog_init(s);
-	err = resolve(arg, SOCK_DGRAM, &s->addr, &s->addrlen);
+	err = resolve(hp, SOCK_DGRAM, &s->addr, &s->addrlen);
 	if (err)
 		return err;
 	s->fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	return dgram_ready(s);
 }
 
-/* arg: "host:port"; connected by tcp_connect once the handles exist. */
+/* arg: "host:port", then options; connected by tcp_connect once the handles exist. */
 static int tcp_open(struct bh_sink *s, const char *arg)
 {
+	char hp[300];
+	int err = syslog_opts(s, arg, hp, sizeof(hp));
+
+	if (err)
+		return err;
 	syslog_init(s);
-	return resolve(arg, SOCK_STREAM, &s->addr, &s->addrlen);
+	return resolve(hp, SOCK_STREAM, &s->addr, &s->addrlen);
 }
 
 static size_t put_ts(struct bh_sink *s, char *o)
@@ -160,7 +236,7 @@ static int frame(struct bh_sink *s, const char *line, size_t len, bool counted)
 
 	if (len && line[len - 1] == '\n')
 		len--;
-	n = snprintf(hdr, 8, "<%d>1 ", BH_SYSLOG_PRI);
+	n = snprintf(hdr, 8, "<%d>1 ", s->pri);
 	hl = (size_t)n;
 	hl += put_ts(s, hdr + hl);
 	n = snprintf(hdr + hl, sizeof(hdr) - hl, " %s %s %d - - ", s->hostname, BH_SYSLOG_APP, s->pid);

@@ -216,6 +216,73 @@ static void test_unix_syslog(void **state)
 	rmdir(d);
 }
 
+/* Facility and severity per sink: named or numbered, in the PRI of every message. */
+static void test_syslog_priority(void **state)
+{
+	static const struct {
+		const char *opts;
+		int pri;	/* -1: refused */
+	} cases[] = {
+		{ "", 134 },
+		{ "?facility=daemon&severity=notice", 29 },
+		{ "?severity=err&facility=local7", 187 },
+		{ "?facility=3&severity=5", 29 },
+		{ "?facility=kern&severity=emerg", 0 },
+		{ "?severity=debug", 135 },
+		{ "?facility=authpriv", 86 },
+		{ "?facility=bogus", -1 },
+		{ "?facility=24", -1 },
+		{ "?severity=8", -1 },
+		{ "?priority=info", -1 },
+		{ "?facility", -1 },
+		{ "?facility=local0&", -1 },
+	};
+	char spec[200], path[128], buf[1024];
+	char *d = tmpdir();
+	uv_loop_t loop;
+	struct bh_sink *s;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/log.sock", d);
+	fd = unix_receiver(path, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[16];
+		ssize_t n;
+
+		snprintf(spec, sizeof(spec), "syslog+unix:%s%s", path, cases[i].opts);
+		uv_loop_init(&loop);
+		if (cases[i].pri < 0) {
+			if (bh_sink_open_from_spec(&loop, spec, &s) != -EINVAL)
+				fail_msg("%s: accepted", spec);
+			assert_int_equal(uv_loop_close(&loop), 0);
+			continue;
+		}
+		assert_int_equal(bh_sink_open_from_spec(&loop, spec, &s), 0);
+		assert_int_equal(bh_sink_write(s, "{}\n", 3), 0);
+		run_some(&loop, 2);
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		assert_true(n > 0);
+		buf[n] = 0;
+		snprintf(want, sizeof(want), "<%d>1 ", cases[i].pri);
+		if (strncmp(buf, want, strlen(want)))
+			fail_msg("%s: got %.20s, want %s", spec, buf, want);
+		close_and_finish(&loop, s);
+	}
+	/* the bare kinds take options too */
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "syslog?facility=daemon", &s), 0);
+	close_and_finish(&loop, s);
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "syslog+udp:127.0.0.1:514?severity=warning", &s), 0);
+	close_and_finish(&loop, s);
+	uv_loop_init(&loop);
+	assert_int_equal(bh_sink_open_from_spec(&loop, "syslog+udp:127.0.0.1:514?severity=loud", &s), -EINVAL);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(fd);
+	unlink(path);
+	rmdir(d);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -726,6 +793,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_specs),
 		cmocka_unit_test(test_file_rotation),
 		cmocka_unit_test(test_unix_syslog),
+		cmocka_unit_test(test_syslog_priority),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_tcp_reconnect),
 		cmocka_unit_test(test_stdout_pipe_backpressure),
