@@ -8,6 +8,7 @@
 #   make fuzz       libFuzzer harnesses (clang)
 #   make SANITIZER=address,undefined   any build with sanitizers
 PREFIX ?= /usr/local
+VERSION ?= 0.1.0
 CC ?= cc
 V ?= 0
 Q = $(if $(filter 1,$(V)),,@)
@@ -20,7 +21,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wstrict-prototypes -Wpointer-arith -Wundef -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-BH_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
+BH_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) -MMD -MP -DBH_VERSION='"$(VERSION)"'
 LDLIBS := $(PKG_LIBS) -lm
 
 ifneq ($(SANITIZER),)
@@ -57,7 +58,7 @@ $(BUILD)/bulkhead: $(LIB_OBJ) $(MAIN_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BH_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(BH_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -116,7 +117,17 @@ fuzz:
 install: bulkhead
 	install -D -m 0755 bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
 
+# The Debian package, built by debhelper from a copy of the tracked files
+# (so nothing built or left in this tree gets in): build/deb/bulkhead_$(VERSION)_amd64.deb
+deb:
+	$(Q)bash packaging/deb.sh $(VERSION)
+
+# A container image of the package's files and the libraries they load,
+# imported into the local Docker engine (no registry): bulkhead:$(VERSION)
+image: deb
+	$(Q)bash packaging/image.sh $(VERSION)
+
 clean:
 	rm -rf build bulkhead
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f -not -path 'build/deb/*' 2>/dev/null)
