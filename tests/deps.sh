@@ -6,7 +6,8 @@ PKGS=(build-essential pkg-config clang libnftnl-dev libmnl-dev libnetfilter-log-
       libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
       nftables iproute2 conntrack valgrind docker.io rsyslog ulogd2 ulogd2-json
       procps psmisc jq python3 util-linux
-      libmicrohttpd-dev prometheus debhelper lintian help2man systemd fakeroot dpkg-dev)
+      libmicrohttpd-dev prometheus debhelper lintian help2man systemd fakeroot dpkg-dev
+      logrotate man-db)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
