@@ -51,36 +51,41 @@ static inline uint32_t rol(uint32_t x, unsigned int n)
 	return x << n | x >> (32 - n);
 }
 
+/* The message schedule in a 16-word ring; four loops without branches (rounds by kind). */
+#define W(i) (w[(i) & 15] = rol(w[((i) + 13) & 15] ^ w[((i) + 8) & 15] ^ w[((i) + 2) & 15] ^ w[(i) & 15], 1))
+#define STEP(f, k, x)                                                           \
+	do {                                                                   \
+		uint32_t t_ = rol(a, 5) + (f) + e + (k) + (x);                       \
+		e = d, d = c, c = rol(b, 30), b = a, a = t_;                          \
+	} while (0)
+
 static void sha1_short(const uint8_t *msg, size_t len, uint8_t out[20])
 {
 	uint8_t blk[64] = { 0 };
-	uint32_t w[80], h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
-	uint32_t a, b, c, d, e, f, k, t;
+	uint32_t w[16], h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
+	uint32_t a, b, c, d, e;
+	int i;
 
 	memcpy(blk, msg, len);
 	blk[len] = 0x80;
 	blk[62] = (uint8_t)((len * 8) >> 8);
 	blk[63] = (uint8_t)(len * 8);
-	for (int i = 0; i < 16; i++)
+	for (i = 0; i < 16; i++)
 		w[i] = (uint32_t)blk[4 * i] << 24 | (uint32_t)blk[4 * i + 1] << 16 |
 		       (uint32_t)blk[4 * i + 2] << 8 | blk[4 * i + 3];
-	for (int i = 16; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
 	a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-	for (int i = 0; i < 80; i++) {
-		if (i < 20)
-			f = (b & c) | (~b & d), k = 0x5a827999;
-		else if (i < 40)
-			f = b ^ c ^ d, k = 0x6ed9eba1;
-		else if (i < 60)
-			f = (b & c) | (b & d) | (c & d), k = 0x8f1bbcdc;
-		else
-			f = b ^ c ^ d, k = 0xca62c1d6;
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d, d = c, c = rol(b, 30), b = a, a = t;
-	}
+	for (i = 0; i < 16; i++)
+		STEP((b & c) | (~b & d), 0x5a827999, w[i]);
+	for (; i < 20; i++)
+		STEP((b & c) | (~b & d), 0x5a827999, W(i));
+	for (; i < 40; i++)
+		STEP(b ^ c ^ d, 0x6ed9eba1, W(i));
+	for (; i < 60; i++)
+		STEP((b & c) | (b & d) | (c & d), 0x8f1bbcdc, W(i));
+	for (; i < 80; i++)
+		STEP(b ^ c ^ d, 0xca62c1d6, W(i));
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-	for (int i = 0; i < 5; i++) {
+	for (i = 0; i < 5; i++) {
 		out[4 * i] = (uint8_t)(h[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
 		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
