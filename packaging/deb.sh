@@ -12,9 +12,12 @@ if [ "$ver" != "$chver" ]; then
 	exit 1
 fi
 out=build/deb
-src=$out/bulkhead-$ver
+# built outside the tree (the tree's own checks scan it), the results moved into build/deb
+work=$(mktemp -d /tmp/bulkhead-deb.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+src=$work/bulkhead-$ver
 rm -rf "$out"
-mkdir -p "$src"
+mkdir -p "$src" "$out"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	git ls-files --cached --others --exclude-standard |
 		while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done |
@@ -28,4 +31,4 @@ if ! (cd "$src" && dpkg-buildpackage -b -us -uc -j2) >"$out/build.log" 2>&1; the
 	tail -40 "$out/build.log" >&2
 	exit 1
 fi
-ls "$out"/bulkhead_"$ver"_*.deb >/dev/null
+mv "$work"/bulkhead_"$ver"_*.deb "$work"/*.buildinfo "$work"/*.changes "$out"/
