@@ -595,13 +595,9 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	r = bh_agent__logrx_alloc(a);
 	if (r < 0)
 		return r;
-	if (a->cfg->metrics) {
-		r = bh_metrics_start(a, &a->metrics);
-		if (r < 0) {
-			fprintf(err, "bulkhead agent: --metrics %s: %s\n", a->cfg->metrics, strerror(-r));
-			return r;
-		}
-	}
+	r = bh_metrics_start(a, err);
+	if (r < 0)
+		return r;
 	if (a->cfg->docker) {
 		struct bh_docker_opts o = { .socket_path = a->cfg->docker };
 

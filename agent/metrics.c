@@ -241,7 +241,7 @@ static int render_cb(void *arg, char **body, size_t *len)
 	return bh_metrics_render(arg, body, len);
 }
 
-int bh_metrics_start(struct bh_agent *a, struct bh_http **out)
+int bh_metrics_start(struct bh_agent *a, FILE *err)
 {
 	struct sockaddr_storage ss;
 	unsigned int sl;
@@ -251,10 +251,17 @@ int bh_metrics_start(struct bh_agent *a, struct bh_http **out)
 		.render = render_cb,
 		.arg = a,
 	};
+	int r;
 
-	if (bh_agent_config_addr(a->cfg->metrics, &ss, &sl) < 0)
-		return -EINVAL;
-	c.addr = (const struct sockaddr *)&ss;
-	c.addrlen = sl;
-	return bh_http_start(a->loop, &c, out);
+	if (!a->cfg->metrics)
+		return 0;
+	r = bh_agent_config_addr(a->cfg->metrics, &ss, &sl);
+	if (!r) {
+		c.addr = (const struct sockaddr *)&ss;
+		c.addrlen = sl;
+		r = bh_http_start(a->loop, &c, &a->metrics);
+	}
+	if (r < 0)
+		fprintf(err, "bulkhead agent: --metrics %s: %s\n", a->cfg->metrics, strerror(-r));
+	return r;
 }

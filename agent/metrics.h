@@ -10,6 +10,7 @@
  */
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct bh_agent;
 struct bh_http;
@@ -18,10 +19,11 @@ struct bh_http;
 #define BH_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /*
- * Listen at a->cfg->metrics (checked by the config parser) and serve. 0
- * and *out (close it with bh_http_close), or a negative errno.
+ * When a->cfg->metrics is set (checked by the config parser), listen there
+ * and serve: a->metrics (closed with bh_http_close). 0 (also when off), or
+ * a negative errno with the reason written to err.
  */
-int bh_metrics_start(struct bh_agent *a, struct bh_http **out);
+int bh_metrics_start(struct bh_agent *a, FILE *err);
 
 /* The exposition text now: *body malloc'd (the caller frees it). 0 or -ENOMEM. */
 int bh_metrics_render(struct bh_agent *a, char **body, size_t *len);
