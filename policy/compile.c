@@ -24,28 +24,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/array.h"
 #include "policy/compile_int.h"
 
-struct peer_res {		/* workloads matched by one selector peer */
-	uint32_t *wl;
-	size_t n;
-};
-
-struct cctx {
-	const struct bh_policy_set *pols;
-	const struct bh_inventory *inv;
-	struct bh_compiled *c;
-	/* per policy, dir, rule: index of its first rule id; peers resolved */
-	uint32_t **rule_base;		/* [policy][dir] -> first rule id */
-	struct peer_res **peers;	/* [rule id][peer] */
-	struct bh__ents ents[BH_FAM_MAX];
-	size_t *wl_ns;			/* [workload] -> index into inv->ns */
-	bool *ns_ok;			/* scratch: [namespace] qualifies for a peer */
-	struct bh_limits lim;
-	size_t max_ents;		/* entries of one family before decomposition */
-	struct bh_diag *diag;		/* may be NULL */
-	struct bh__tiers *tiers;	/* the cluster-wide tiers */
-};
 
 /*
  * Past the element limit, the work of getting there is bounded too: a set
@@ -64,8 +45,8 @@ static bool is_selector_peer(const struct bh_peer *p)
 
 /* ---- stage 1 and 2 --------------------------------------------------------- */
 
-static int resolve_peer(const struct cctx *x, const struct bh_policy *pol,
-			const struct bh_peer *peer, struct peer_res *out)
+static int resolve_peer(const struct bh__cctx *x, const struct bh_policy *pol,
+			const struct bh_peer *peer, struct bh__peer_res *out)
 {
 	const struct bh_inventory *inv = x->inv;
 	uint32_t *shrunk;
@@ -92,7 +73,7 @@ static int resolve_peer(const struct cctx *x, const struct bh_policy *pol,
 }
 
 /* Namespace index of every workload, for resolve_peer. */
-static int index_namespaces(struct cctx *x)
+static int index_namespaces(struct bh__cctx *x)
 {
 	const struct bh_inventory *inv = x->inv;
 
@@ -108,7 +89,7 @@ static int index_namespaces(struct cctx *x)
 	return 0;
 }
 
-static int number_rules(struct cctx *x)
+static int number_rules(struct bh__cctx *x)
 {
 	const struct bh_policy_set *ps = x->pols;
 	struct bh_compiled *c = x->c;
@@ -153,204 +134,6 @@ static int number_rules(struct cctx *x)
 	return 0;
 }
 
-/* ---- stage 4: entries ---------------------------------------------------------- */
-
-static int push_range(struct cctx *x, int fam, bh_u128 lo, bh_u128 hi, uint8_t proto,
-		      uint16_t plo, uint16_t phi, uint32_t rule)
-{
-	struct bh__ent e = { .lo = lo, .hi = hi, .rule = rule, .plo = plo, .phi = phi,
-			     .proto = proto, .fam = (uint8_t)fam };
-
-	if (x->ents[fam].n >= x->max_ents)
-		return -E2BIG;
-	return bh__ents_push(&x->ents[fam], &e);
-}
-
-static int push_addr(struct cctx *x, const struct bh_addr *a, uint8_t proto,
-		     uint16_t plo, uint16_t phi, uint32_t rule)
-{
-	int fam = bh__fam_of(a);
-	bh_u128 v = bh__addr_to_u128(a->a, fam);
-
-	return push_range(x, fam, v, v, proto, plo, phi, rule);
-}
-
-static void prefix_range(const struct bh_prefix *p, bh_u128 *lo, bh_u128 *hi)
-{
-	int fam = bh__fam_of(&p->addr);
-	int bits = fam == BH_FAM_V4 ? 32 : 128;
-	bh_u128 host = p->len >= bits ? 0 : (bh_u128)(bh__fam_max(fam) >> p->len);
-
-	*lo = bh__addr_to_u128(p->addr.a, fam) & ~host;
-	*hi = *lo | host;
-}
-
-/* Calls fn for every interval of cidr minus except (excepts lie inside cidr). */
-static int ipblock_ranges(struct cctx *x, const struct bh_ipblock *b,
-			  int (*fn)(struct cctx *, int, bh_u128, bh_u128, void *), void *arg)
-{
-	int fam = bh__fam_of(&b->cidr.addr);
-	bh_u128 lo, hi, cur;
-	bh_u128 (*ex)[2];
-	int ret = 0;
-
-	prefix_range(&b->cidr, &lo, &hi);
-	if (!b->n_except)
-		return fn(x, fam, lo, hi, arg);
-	ex = malloc(b->n_except * sizeof(*ex));
-	if (!ex)
-		return -ENOMEM;
-	for (size_t i = 0; i < b->n_except; i++)
-		prefix_range(&b->except[i], &ex[i][0], &ex[i][1]);
-	/* insertion sort: except lists are short */
-	for (size_t i = 1; i < b->n_except; i++)
-		for (size_t j = i; j > 0 && ex[j][0] < ex[j - 1][0]; j--) {
-			bh_u128 t0 = ex[j][0], t1 = ex[j][1];
-
-			ex[j][0] = ex[j - 1][0];
-			ex[j][1] = ex[j - 1][1];
-			ex[j - 1][0] = t0;
-			ex[j - 1][1] = t1;
-		}
-	cur = lo;
-	for (size_t i = 0; i < b->n_except && !ret; i++) {
-		if (ex[i][1] < cur)
-			continue;
-		if (ex[i][0] > cur)
-			ret = fn(x, fam, cur, ex[i][0] - 1, arg);
-		if (ex[i][1] == hi) {
-			cur = hi;
-			goto done;
-		}
-		cur = ex[i][1] + 1;
-	}
-	if (!ret)
-		ret = fn(x, fam, cur, hi, arg);
-done:
-	free(ex);
-	return ret;
-}
-
-struct port_val {		/* one resolved port spec */
-	uint8_t proto;
-	uint16_t lo, hi;
-};
-
-/* Resolves port spec p against workload w (its named ports). false: no match. */
-static bool port_resolve(const struct bh_port *p, const struct bh_workload *w, struct port_val *out)
-{
-	out->proto = p->proto;
-	if (!p->has_port) {
-		out->lo = 0;
-		out->hi = 65535;
-		return true;
-	}
-	if (!p->name) {
-		out->lo = p->port;
-		out->hi = p->end_port ? p->end_port : p->port;
-		return true;
-	}
-	if (!w)
-		return false;
-	for (size_t i = 0; i < w->n_ports; i++)
-		if (w->ports[i].proto == p->proto && !strcmp(w->ports[i].name, p->name)) {
-			out->lo = out->hi = w->ports[i].port;
-			return true;
-		}
-	return false;
-}
-
-struct range_arg {
-	uint8_t proto;
-	uint16_t lo, hi;
-	uint32_t rule;
-};
-
-static int range_cb(struct cctx *x, int fam, bh_u128 lo, bh_u128 hi, void *arg)
-{
-	const struct range_arg *a = arg;
-
-	return push_range(x, fam, lo, hi, a->proto, a->lo, a->hi, a->rule);
-}
-
-/*
- * Entries of one rule for the target workload `self` in direction d.
- * A named port resolves against the destination: `self` for ingress, each
- * peer workload for egress (so a peer that is not a known workload never
- * matches a named port, and one rule may mean different numbers per peer).
- */
-static int rule_entries(struct cctx *x, const struct bh_rule *rule, uint32_t id, int d,
-			const struct bh_workload *self)
-{
-	const struct bh_inventory *inv = x->inv;
-	static const struct bh_port any_port = { .proto = 0 };
-	const struct bh_port *ports = rule->has_ports ? rule->ports : &any_port;
-	size_t n_ports = rule->has_ports ? rule->n_ports : 1;
-	int ret;
-
-	for (size_t pi = 0; pi < n_ports; pi++) {
-		const struct bh_port *p = &ports[pi];
-		bool named_egress = d == BH_EGRESS && p->name;
-		struct port_val pv = { 0, 0, 65535 };
-
-		if (p->proto && !named_egress && !port_resolve(p, self, &pv))
-			continue;	/* ingress named port self lacks */
-
-		if (!rule->has_peers) {
-			if (!named_egress) {
-				for (int fam = 0; fam < BH_FAM_MAX; fam++)
-					if ((ret = push_range(x, fam, 0, bh__fam_max(fam), pv.proto,
-							      pv.lo, pv.hi, id)))
-						return ret;
-				continue;
-			}
-			for (size_t w = 0; w < inv->n_wl; w++) {
-				if (inv->wl[w].isolated || !port_resolve(p, &inv->wl[w], &pv))
-					continue;
-				for (size_t a = 0; a < inv->wl[w].n_ips; a++)
-					if ((ret = push_addr(x, &inv->wl[w].ips[a], pv.proto, pv.lo, pv.hi, id)))
-						return ret;
-			}
-			continue;
-		}
-		for (size_t k = 0; k < rule->n_peers; k++) {
-			const struct bh_peer *peer = &rule->peers[k];
-
-			if (peer->has_ipblock && !named_egress) {
-				struct range_arg ra = { pv.proto, pv.lo, pv.hi, id };
-
-				if ((ret = ipblock_ranges(x, &peer->ipblock, range_cb, &ra)))
-					return ret;
-				continue;
-			}
-			if (peer->has_ipblock) {	/* named port: workloads inside the block */
-				for (size_t w = 0; w < inv->n_wl; w++) {
-					if (inv->wl[w].isolated || !port_resolve(p, &inv->wl[w], &pv))
-						continue;
-					for (size_t a = 0; a < inv->wl[w].n_ips; a++)
-						if (bh_ipblock_contains(&peer->ipblock, &inv->wl[w].ips[a]) &&
-						    (ret = push_addr(x, &inv->wl[w].ips[a], pv.proto,
-								     pv.lo, pv.hi, id)))
-							return ret;
-				}
-				continue;
-			}
-			const struct peer_res *res = &x->peers[id][k];
-
-			for (size_t i = 0; i < res->n; i++) {
-				const struct bh_workload *q = &inv->wl[res->wl[i]];
-
-				if (named_egress && !port_resolve(p, q, &pv))
-					continue;
-				for (size_t a = 0; a < q->n_ips; a++)
-					if ((ret = push_addr(x, &q->ips[a], pv.proto, pv.lo, pv.hi, id)))
-						return ret;
-			}
-		}
-	}
-	return 0;
-}
-
 static bool policy_selects(const struct bh_policy *p, const struct bh_workload *w, int d)
 {
 	return p->types[d] && !w->isolated && !strcmp(p->namespace, w->namespace) &&
@@ -358,22 +141,17 @@ static bool policy_selects(const struct bh_policy *p, const struct bh_workload *
 }
 
 /* First policy index of namespace ns (policies are sorted by namespace, name). */
-static size_t ns_first(const struct bh_policy_set *ps, const char *ns)
+static int ns_key_cmp(const void *key, const void *elem)
 {
-	size_t lo = 0, hi = ps->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (strcmp(ps->v[mid].namespace, ns) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return strcmp(key, ((const struct bh_policy *)elem)->namespace);
 }
 
-static int build_view(struct cctx *x, const struct bh_workload *w, int d, bool audit,
+static size_t ns_first(const struct bh_policy_set *ps, const char *ns)
+{
+	return bh_sorted_lower(ns, ps->v, ps->n, sizeof(*ps->v), ns_key_cmp);
+}
+
+static int build_view(struct bh__cctx *x, const struct bh_workload *w, int d, bool audit,
 		      struct bh_view *v)
 {
 	const struct bh_policy_set *ps = x->pols;
@@ -397,7 +175,7 @@ static int build_view(struct cctx *x, const struct bh_workload *w, int d, bool a
 		v->isolated_by[v->n_isolated_by++] = (uint32_t)p;
 		v->isolated = true;
 		for (size_t r = 0; r < pol->n_rules[d]; r++) {
-			ret = rule_entries(x, &pol->rules[d][r], x->rule_base[p][d] + (uint32_t)r, d, w);
+			ret = bh__rule_entries(x, &pol->rules[d][r], x->rule_base[p][d] + (uint32_t)r, d, w);
 			if (ret == -E2BIG) {
 				sl.over = BH_SEG_OVER_ENTS;
 				bh__seg_report(x->c, &x->ents[x->ents[0].n < x->max_ents], &sl, w, d,
@@ -459,7 +237,7 @@ static uint64_t view_hash(uint64_t h, const struct bh_view *v)
 	return h;
 }
 
-static int compile_group(struct cctx *x, const struct bh_workload *w, struct bh_ruleset *rs)
+static int compile_group(struct bh__cctx *x, const struct bh_workload *w, struct bh_ruleset *rs)
 {
 	const struct bh_policy_set *ps = x->pols;
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -573,7 +351,7 @@ static int cmp_keyed(const void *a, const void *b)
 	return x->wl < y->wl ? -1 : x->wl > y->wl;
 }
 
-static int group_workloads(struct cctx *x)
+static int group_workloads(struct bh__cctx *x)
 {
 	const struct bh_inventory *inv = x->inv;
 	struct bh_compiled *c = x->c;
@@ -617,7 +395,7 @@ out:
 	return ret;
 }
 
-static void cctx_deinit(struct cctx *x)
+static void cctx_deinit(struct bh__cctx *x)
 {
 	if (x->peers) {
 		for (size_t id = 0; id < x->c->n_rules; id++) {
@@ -657,7 +435,7 @@ int bh_compile_limited(const struct bh_policy_set *pols, const struct bh_invento
 		       const struct bh_limits *lim, struct bh_diag *diag, struct bh_compiled **out)
 {
 	struct bh_compiled *c;
-	struct cctx x;
+	struct bh__cctx x;
 	int ret;
 
 	*out = NULL;

@@ -77,6 +77,36 @@ void bh__seg_report(const struct bh_compiled *c, const struct bh__ents *in,
 
 /* ---- the cluster-wide tiers (cnp_compile.c) ---- */
 
+/* The compiler's working state (compile.c), shared with the rule translation. */
+struct bh__peer_res {		/* workloads matched by one selector peer */
+	uint32_t *wl;
+	size_t n;
+};
+
+struct bh__cctx {
+	const struct bh_policy_set *pols;
+	const struct bh_inventory *inv;
+	struct bh_compiled *c;
+	/* per policy, dir, rule: index of its first rule id; peers resolved */
+	uint32_t **rule_base;		/* [policy][dir] -> first rule id */
+	struct bh__peer_res **peers;	/* [rule id][peer] */
+	struct bh__ents ents[BH_FAM_MAX];
+	size_t *wl_ns;			/* [workload] -> index into inv->ns */
+	bool *ns_ok;			/* scratch: [namespace] qualifies for a peer */
+	struct bh_limits lim;
+	size_t max_ents;		/* entries of one family before decomposition */
+	struct bh_diag *diag;		/* may be NULL */
+	struct bh__tiers *tiers;	/* the cluster-wide tiers */
+};
+
+/*
+ * Appends the entries (peer interval x protocol x port interval) that rule
+ * `id` (direction d) of a policy selecting w allows, to x->ents. 0, -ENOMEM,
+ * or -E2BIG past x->max_ents (compile_entries.c).
+ */
+int bh__rule_entries(struct bh__cctx *x, const struct bh_rule *rule, uint32_t id, int d,
+		     const struct bh_workload *w);
+
 struct bh__tiers;
 
 /* What the tier policies applying to one workload and direction say. */
