@@ -21,10 +21,10 @@
  * resynchronises.
  *
  * One container never takes the source down: an inspect answer over
- * BODY_MAX is scanned as it streams for the fields that place and name the
+ * BH_DOCKER_BODY_MAX is scanned as it streams for the fields that place and name the
  * container (docker_big.c), which is then reported isolated; an event line
- * over LINE_MAX_LEN is skipped up to its newline, and the container named
- * in its first bytes is inspected again. A list over BODY_MAX is scanned
+ * over BH_DOCKER_LINE_MAX is skipped up to its newline, and the container named
+ * in its first bytes is inspected again. A list over BH_DOCKER_BODY_MAX is scanned
  * for its ids the same way.
  *
  * libcurl forbids calling multi functions from its callbacks, and a user
@@ -52,8 +52,6 @@ static const struct bh_curl_api *cu;	/* libcurl, loaded by the first bh_docker_s
 #define EVENTS_QUERY "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%2C" \
 	"%22event%22%3A%5B%22start%22%2C%22die%22%2C%22destroy%22%2C%22rename%22%2C" \
 	"%22connect%22%2C%22disconnect%22%5D%7D"
-#define BODY_MAX (16u << 20)	/* a list of thousands of containers stays well below */
-#define LINE_MAX_LEN (1u << 20)
 #define MAX_CONNS 8		/* one is the event stream */
 /* Inspects in flight: more would only queue inside curl, where the request
  * timeout already runs. */
@@ -76,118 +74,6 @@ const struct bh_docker_stamp *bh_docker_stamp_get(const struct bh_docker *d)
 }
 
 /* ---- requests ---------------------------------------------------------------------- */
-
-/* The answer outgrows BODY_MAX: scan what came and what comes instead of keeping it. */
-static size_t body_to_big(struct bh_docker__req *r, const char *p, size_t n)
-{
-	if (bh_docker_big_alloc(r->kind == REQ_LIST ? BH_DOCKER_BIG_LIST : BH_DOCKER_BIG_INSPECT,
-				&r->big))
-		return 0;
-	if (bh_docker_big_feed(r->big, r->buf ? r->buf : "", r->len) ||
-	    bh_docker_big_feed(r->big, p, n))
-		return 0;
-	free(r->buf);
-	r->buf = NULL;
-	r->len = r->cap = 0;
-	return n;
-}
-
-static size_t body_write(char *p, size_t size, size_t nmemb, void *userdata)
-{
-	struct bh_docker__req *r = userdata;
-	size_t n = size * nmemb;
-
-	if (r->big)
-		return bh_docker_big_feed(r->big, p, n) ? 0 : n;
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 4096;
-		char *b;
-
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		if (cap > BODY_MAX)
-			return body_to_big(r, p, n);
-		if (!(b = realloc(r->buf, cap)))
-			return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
-		r->buf = b;
-		r->cap = cap;
-	}
-	memcpy(r->buf + r->len, p, n);
-	r->len += n;
-	r->buf[r->len] = '\0';
-	return n;
-}
-
-static int event_line(struct bh_docker *d, const char *line, size_t len, uint64_t now)
-{
-	struct bh_docker_event ev;
-
-	if (!len || bh_docker_event_parse_buf(line, len, &ev) || !ev.id[0])
-		return 0;
-	return bh_docker__entry_want(d, ev.id, now, ev.time_nano, ev.action);
-}
-
-/*
- * The end of an event line over LINE_MAX_LEN: inspect the container its
- * first bytes name (Docker writes the type, action and actor before the
- * attributes that make a line long), and note it for the loop to report.
- */
-static int event_line_cut(struct bh_docker *d, uint64_t now)
-{
-	struct bh_docker_event ev;
-	int err = 0;
-
-	d->lines_cut++;
-	if (!bh_docker_big_event(d->line_big, &ev) && ev.id[0]) {
-		err = bh_docker__entry_want(d, ev.id, now, ev.time_nano, ev.action);
-		snprintf(d->cut_note, sizeof(d->cut_note), "GET /events: an event line over %u bytes "
-			 "was skipped; container %.12s is inspected again", LINE_MAX_LEN, ev.id);
-	} else {
-		snprintf(d->cut_note, sizeof(d->cut_note), "GET /events: an event line over %u bytes "
-			 "naming no container in its first bytes was skipped", LINE_MAX_LEN);
-	}
-	bh_docker_big_free(d->line_big);
-	d->line_big = NULL;
-	return err;
-}
-
-/* The event stream: newline-delimited JSON objects. */
-static size_t events_write(char *p, size_t size, size_t nmemb, void *userdata)
-{
-	struct bh_docker__req *r = userdata;
-	struct bh_docker *d = r->d;
-	size_t n = size * nmemb;
-	uint64_t now = uv_hrtime();
-
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\n') {
-			if (d->line_big ? event_line_cut(d, now) : event_line(d, d->line, d->line_len, now))
-				return 0;
-			d->line_len = 0;
-			continue;
-		}
-		if (d->line_big)
-			continue;	/* the rest of a line over the bound */
-		if (d->line_len + 1 >= d->line_cap) {
-			size_t cap = d->line_cap ? 2 * d->line_cap : 4096;
-			char *b;
-
-			if (cap > LINE_MAX_LEN) {
-				if (bh_docker_big_alloc(BH_DOCKER_BIG_EVENT, &d->line_big))
-					return 0;
-				bh_docker_big_feed(d->line_big, d->line, d->line_len);
-				d->line_len = 0;
-				continue;
-			}
-			if (!(b = realloc(d->line, cap)))
-				return 0;
-			d->line = b;
-			d->line_cap = cap;
-		}
-		d->line[d->line_len++] = p[i];
-	}
-	return n;
-}
 
 /* The daemon flushes the headers of /events as soon as it has subscribed us. */
 static size_t events_header(char *p, size_t size, size_t nmemb, void *userdata)
@@ -254,7 +140,7 @@ static int req_start(struct bh_docker *d, enum bh_docker__kind kind, const char 
 	    cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
 	    cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L) ||
 	    cu->easy_setopt(c, CURLOPT_WRITEFUNCTION,
-			     kind == REQ_EVENTS ? events_write : body_write) ||
+			     kind == REQ_EVENTS ? bh_docker__events_write : bh_docker__body_write) ||
 	    cu->easy_setopt(c, CURLOPT_WRITEDATA, r))
 		goto fail;
 	if (kind == REQ_EVENTS) {

@@ -108,4 +108,15 @@ int bh_docker__list_done(struct bh_docker *d, struct bh_docker__req *r);
 /* GET /containers/{id}/json answered with HTTP status code (-1: timed out). 0 or -ENOMEM. */
 int bh_docker__inspect_done(struct bh_docker *d, struct bh_docker__req *r, long code);
 
+#define BH_DOCKER_BODY_MAX (16u << 20)	/* a list of thousands of containers stays well below */
+#define BH_DOCKER_LINE_MAX (1u << 20)
+
+/*
+ * libcurl write callbacks (docker_body.c): userdata is the request. They
+ * return size * nmemb, or 0 to abort the transfer (out of memory, or the
+ * event handler failed).
+ */
+size_t bh_docker__body_write(char *p, size_t size, size_t nmemb, void *userdata);
+size_t bh_docker__events_write(char *p, size_t size, size_t nmemb, void *userdata);
+
 #endif
