@@ -220,6 +220,8 @@ json_t *bh_agent_status(struct bh_agent *a)
 		"log_readers", (json_int_t)ls.readers));
 	json_object_set_new(json_object_get(o, "counters"), "log_reopen_errors",
 			    json_integer((json_int_t)bh_out_reopen_errors(&a->out)));
+	json_object_set_new(json_object_get(o, "counters"), "log_reader_errors",
+			    json_integer((json_int_t)ls.open_errors));
 	json_object_set_new(json_object_get(o, "counters"), "identity_conflicts",
 			    json_integer((json_int_t)a->st.identity_conflicts));
 	json_object_set_new(o, "latency_ms", lat_json(&a->lat));

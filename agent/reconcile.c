@@ -168,6 +168,33 @@ static bool kernel_has(int rc, const struct bh_nft_stamp *ks, uint64_t want)
 }
 
 /* The entry of workload i, its netns brought up to date. NULL on OOM. */
+/*
+ * A workload renamed in place (docker rename, an inventory edit) arrives
+ * under a new name with the namespace an entry of the old name programmed.
+ * The table there is the one the new name needs: w takes over that entry's
+ * kernel state (the table, its digest and generation), and the old entry,
+ * left with nothing programmed, is dropped by the sweep without deleting
+ * the table the new name now stands on. Only entries not (yet) desired in
+ * this run are taken from.
+ */
+static void take_over_renamed(struct bh_reconcile *r, struct bh_rec_wl *w)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct bh_rec_wl *e = &r->v[i], t;
+
+		if (e == w || e->present || !e->programmed || !same_str(e->netns, w->netns))
+			continue;
+		/* swap everything but the identity and this run's mark */
+		t = *w;
+		*w = *e;
+		*e = t;
+		t.ns = w->ns, w->ns = e->ns, e->ns = t.ns;
+		t.name = w->name, w->name = e->name, e->name = t.name;
+		t.present = w->present, w->present = e->present, e->present = t.present;
+		return;
+	}
+}
+
 static struct bh_rec_wl *entry_of(struct bh_reconcile *r, const struct bh_workload *wl)
 {
 	struct bh_rec_wl *w = entry_get(r, wl->namespace ? wl->namespace : "default", wl->name);
@@ -179,6 +206,8 @@ static struct bh_rec_wl *entry_of(struct bh_reconcile *r, const struct bh_worklo
 			return NULL;
 		w->programmed = false;
 	}
+	if (!w->programmed && w->netns)
+		take_over_renamed(r, w);
 	return w;
 }
 

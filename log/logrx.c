@@ -27,6 +27,7 @@ struct reader {
 	uv_poll_t poll;
 	struct bh_nflog *nl;
 	char *ns, *name, *netns;
+	char *new_ns, *new_name;	/* a rename taking effect at the end of the sync */
 	uint32_t id;		/* dedup workload id */
 	uint64_t overruns_seen, gaps_seen;
 	uint64_t events_tick;	/* events since the last summary */
@@ -58,6 +59,8 @@ static void reader_closed(uv_handle_t *h)
 	bh_nflog_close(r->nl);
 	free(r->ns);
 	free(r->name);
+	free(r->new_ns);
+	free(r->new_name);
 	free(r->netns);
 	free(r);
 	x->closing--;
@@ -96,6 +99,9 @@ static void report_loss(struct reader *r)
  * that logged it was programmed from that generation. When it is no longer
  * kept, this workload's ruleset has not changed since (it would have been
  * reprogrammed with a newer generation), so the current one explains it.
+ * The same holds when that generation does not know the workload by its
+ * reader's name: it was renamed in place and its table, unchanged, kept
+ * its number.
  */
 static int format_line(struct bh_logrx *x, struct reader *r, const struct bh_log_tag *tag,
 		       const struct bh_pkt *p, const struct timeval *ts)
@@ -105,7 +111,11 @@ static int format_line(struct bh_logrx *x, struct reader *r, const struct bh_log
 	struct bh_event ev = { .ts = *ts, .tag = tag, .pkt = p };
 	struct bh_logrx_gen g;
 
-	if (x->d.gen_find(x->d.arg, tag->generation, &g) || x->d.gen_current(x->d.arg, &g)) {
+	bool found = x->d.gen_find(x->d.arg, tag->generation, &g);
+
+	if (found && !bh_inventory_find(g.inv, r->ns, r->name))
+		found = false;
+	if (found || x->d.gen_current(x->d.arg, &g)) {
 		ctx.inv = g.inv;
 		ev.wl = bh_inventory_find(g.inv, r->ns, r->name);
 		ev.ns = bh_inventory_ns(g.inv, r->ns);
@@ -268,6 +278,26 @@ void bh_logrx_sync_want(struct bh_logrx *x, const char *ns, const char *name, co
 		r->keep = true;
 		return;
 	}
+	/*
+	 * A renamed workload (docker rename, an inventory edit) keeps its
+	 * namespace: its reader follows the new name. A second reader could
+	 * not bind the NFLOG group there while the first holds it.
+	 */
+	for (size_t i = 0; i < x->sync_n; i++) {
+		r = x->v[i];
+		if (r->keep || r->new_ns || strcmp(r->netns, netns))
+			continue;
+		r->new_ns = strdup(ns);
+		r->new_name = strdup(name);
+		if (!r->new_ns || !r->new_name) {
+			free(r->new_ns);
+			free(r->new_name);
+			r->new_ns = r->new_name = NULL;
+			break;	/* no memory: the reader is replaced instead */
+		}
+		r->keep = true;
+		return;
+	}
 	/* new, or its namespace changed (a restarted container): a new reader */
 	if (reader_open(x, ns, name, netns) < 0)
 		x->st.open_errors++;
@@ -280,10 +310,20 @@ void bh_logrx_sync_end(struct bh_logrx *x)
 	if (x->closed)
 		return;
 	for (size_t i = 0; i < x->n; i++) {
-		if (x->v[i]->keep)
-			x->v[k++] = x->v[i];
-		else
-			reader_close(x->v[i]);
+		struct reader *r = x->v[i];
+
+		if (!r->keep) {
+			reader_close(r);
+			continue;
+		}
+		if (r->new_ns) {
+			free(r->ns);
+			free(r->name);
+			r->ns = r->new_ns;
+			r->name = r->new_name;
+			r->new_ns = r->new_name = NULL;
+		}
+		x->v[k++] = r;
 	}
 	x->n = k;
 	x->sync_n = 0;
