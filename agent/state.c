@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "agent/state.h"
 
 struct bh_state_pols {
@@ -116,16 +117,9 @@ int bh_state_docker_upsert(struct bh_state *st, const struct bh_workload *wl)
 		st->wl_version++;
 		return 0;
 	}
-	if (st->n_dock == st->cap_dock) {
-		size_t cap = st->cap_dock ? st->cap_dock * 2 : 16;
-		struct bh_workload *v = realloc(st->dock, cap * sizeof(*v));
-
-		if (!v) {
-			bh_workload_deinit(&copy);
-			return -ENOMEM;
-		}
-		st->dock = v;
-		st->cap_dock = cap;
+	if (bh_array_reserve(st->dock, st->cap_dock, st->n_dock + 1, 16)) {
+		bh_workload_deinit(&copy);
+		return -ENOMEM;
 	}
 	st->dock[st->n_dock++] = copy;
 	st->wl_version++;

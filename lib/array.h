@@ -13,7 +13,7 @@
 /*
  * Makes room for at least `need` elements in the heap array `v` (any object
  * pointer lvalue, may be NULL) whose capacity in elements is `cap` (a size_t
- * lvalue), doubling from `min`. Returns 0 with v and cap updated, or -ENOMEM
+ * lvalue), doubling from `min`; `cap` and `need` are evaluated twice. Returns 0 with v and cap updated, or -ENOMEM
  * with both unchanged (also when the size in bytes would overflow).
  *
  *	if ((ret = bh_array_reserve(l->v, l->cap, l->n + 1, 16)))
@@ -21,7 +21,7 @@
  *	l->v[l->n++] = x;
  */
 #define bh_array_reserve(v, cap, need, min) \
-	bh__array_reserve(&(v), &(cap), (need), sizeof(*(v)), (min))
+	((need) <= (cap) ? 0 : bh__array_reserve(&(v), &(cap), (need), sizeof(*(v)), (min)))
 
 int bh__array_reserve(void *vp, size_t *cap, size_t need, size_t size, size_t min);
 

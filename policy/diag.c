@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "policy/diag.h"
 
 void bh_diag_init(struct bh_diag *d)
@@ -27,16 +28,9 @@ static void diag_vadd(struct bh_diag *d, enum bh_severity sev, const struct bh_l
 	struct bh_diag_entry *e;
 	char *msg;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct bh_diag_entry *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v) {
-			d->oom = 1;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
+	if (bh_array_reserve(d->v, d->cap, d->n + 1, 8)) {
+		d->oom = 1;
+		return;
 	}
 	if (vasprintf(&msg, fmt, ap) < 0) {
 		d->oom = 1;

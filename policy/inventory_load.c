@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "policy/decode.h"
 
 /* Where things were written, for the cross-checks after decoding. */
@@ -173,15 +174,8 @@ static int wl_ip(struct bh_dctx *c, const struct bh_ynode *item, size_t idx, voi
 		bh__derr(c, item, "invalid IP address \"%s\"", s);
 		return 0;
 	}
-	if (st->n_ips == st->ips_cap) {
-		size_t cap = st->ips_cap ? st->ips_cap * 2 : 64;
-		struct inv_ip *v = realloc(st->ips, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		st->ips = v;
-		st->ips_cap = cap;
-	}
+	if (bh_array_reserve(st->ips, st->ips_cap, st->n_ips + 1, 64))
+		return -ENOMEM;
 	st->ips[st->n_ips] = (struct inv_ip){ a, st->cur_idx, st->n_ips, idx,
 					      { c->file, item->line, item->col } };
 	st->n_ips++;

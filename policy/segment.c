@@ -20,19 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "policy/compile_int.h"
 
 int bh__ents_push(struct bh__ents *e, const struct bh__ent *x)
 {
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct bh__ent *v = realloc(e->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		e->v = v;
-		e->cap = cap;
-	}
+	if (bh_array_reserve(e->v, e->cap, e->n + 1, 16))
+		return -ENOMEM;
 	e->v[e->n++] = *x;
 	return 0;
 }
@@ -74,30 +68,16 @@ static int pieces_push(struct pieces *p, uint32_t lo, uint32_t hi, uint32_t rule
 		p->v[p->n - 1].phi = hi;
 		return 0;
 	}
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct piece *v = realloc(p->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->v = v;
-		p->cap = cap;
-	}
+	if (bh_array_reserve(p->v, p->cap, p->n + 1, 8))
+		return -ENOMEM;
 	p->v[p->n++] = (struct piece){ lo, hi, rule };
 	return 0;
 }
 
 static int elems_push(struct bh_elems *e, size_t *cap, const struct bh_elem *x)
 {
-	if (e->n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		struct bh_elem *v = realloc(e->v, c * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		e->v = v;
-		*cap = c;
-	}
+	if (bh_array_reserve(e->v, *cap, e->n + 1, 16))
+		return -ENOMEM;
 	e->v[e->n++] = *x;
 	return 0;
 }
