@@ -13,8 +13,9 @@
 /*
  * Makes room for at least `need` elements in the heap array `v` (any object
  * pointer lvalue, may be NULL) whose capacity in elements is `cap` (a size_t
- * lvalue), doubling from `min`; `cap` and `need` are evaluated twice. Returns 0 with v and cap updated, or -ENOMEM
- * with both unchanged (also when the size in bytes would overflow).
+ * lvalue), doubling from `min`. Returns 0 with v and cap updated, or -ENOMEM
+ * with both unchanged (also when the size in bytes would overflow). `cap`
+ * and `need` are evaluated twice: the check for room is inline.
  *
  *	if ((ret = bh_array_reserve(l->v, l->cap, l->n + 1, 16)))
  *		return ret;
