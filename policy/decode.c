@@ -62,35 +62,38 @@ void bh__path_pop(struct bh_dctx *c, size_t len)
 	c->path[len] = '\0';
 }
 
-void bh__derr(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
+/* "path: message" at node's location, with the given severity. */
+__attribute__((format(printf, 4, 0)))
+static void dmsg(struct bh_dctx *c, enum bh_severity sev, const struct bh_ynode *at,
+		 const char *fmt, va_list ap)
 {
 	struct bh_loc loc = { c->file, at ? at->line : 0, at ? at->col : 0 };
 	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (sev == BH_SEV_WARNING)
+		bh_diag_warn(c->diag, &loc, "%s%s%s", c->path, c->plen ? ": " : "", msg);
+	else
+		bh_diag_add(c->diag, &loc, "%s%s%s", c->path, c->plen ? ": " : "", msg);
+}
+
+void bh__derr(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	dmsg(c, BH_SEV_ERROR, at, fmt, ap);
 	va_end(ap);
-	if (c->plen)
-		bh_diag_add(c->diag, &loc, "%s: %s", c->path, msg);
-	else
-		bh_diag_add(c->diag, &loc, "%s", msg);
 	c->errors++;
 }
 
 void bh__dwarn(struct bh_dctx *c, const struct bh_ynode *at, const char *fmt, ...)
 {
-	struct bh_loc loc = { c->file, at ? at->line : 0, at ? at->col : 0 };
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	dmsg(c, BH_SEV_WARNING, at, fmt, ap);
 	va_end(ap);
-	if (c->plen)
-		bh_diag_warn(c->diag, &loc, "%s: %s", c->path, msg);
-	else
-		bh_diag_warn(c->diag, &loc, "%s", msg);
 }
 
 /* Edit distance, for did-you-mean; short strings only. */
