@@ -12,6 +12,7 @@
  * in the same pass, with no handle/group callback layers in between.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include "netlink/nflog.h"
+#include "netlink/nl_close.h"
 
 /*
  * Defaults, measured with bench/nflog.sh (UDP flood over veth, 2 cores):
@@ -433,10 +435,19 @@ int bh_nflog_read(struct bh_nflog *nl, bh_nflog_cb cb, void *arg, unsigned int m
 
 void bh_nflog_close(struct bh_nflog *nl)
 {
+	int dup_fd;
+
 	if (!nl)
 		return;
-	/* Releasing the socket destroys the instance and frees the group. */
+	/*
+	 * Releasing the socket destroys the instance and frees the group.
+	 * The release can wait for an RCU grace period (netlink/nl_close.h):
+	 * a duplicate keeps the socket alive while libmnl's close returns at
+	 * once, and the last close goes through the closer.
+	 */
+	dup_fd = fcntl(mnl_socket_get_fd(nl->nl), F_DUPFD_CLOEXEC, 0);
 	mnl_socket_close(nl->nl);
+	bh_nl_close(dup_fd);
 	free(nl->rx);
 	free(nl);
 }
