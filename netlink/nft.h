@@ -18,6 +18,7 @@
  * on its own (bh_nft_batch_fprint writes where its caller says).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,18 @@ struct bh_nft_batch;
 struct nftnl_batch;
 
 #define BH_NFT_DRY_RUN 0x1	/* no BATCH_END: the kernel validates, then aborts */
+
+/*
+ * Table flags (the kernel's NFT_TABLE_F_*; older uapi headers lack PERSIST).
+ * OWNER (Linux 5.12): only the netlink socket that created the table may
+ * change or delete it, and `nft flush ruleset` skips it. PERSIST (6.9):
+ * when that socket closes the table stays in force and only loses its
+ * owner flag, so a new process can adopt it (delete and re-add it in one
+ * transaction). OWNER alone would take the rules down with the process.
+ */
+#define BH_NFT_F_OWNER 0x2u
+#define BH_NFT_F_PERSIST 0x4u
+#define BH_NFT_F_OWNED (BH_NFT_F_OWNER | BH_NFT_F_PERSIST)
 
 /* A new, empty batch. 0 and *out (free with bh_nft_batch_free), or -ENOMEM. */
 int bh_nft_batch_alloc(struct bh_nft_batch **out);
@@ -54,6 +67,15 @@ struct bh_nft_stamp {
 uint64_t bh_nft_digest(const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o);
 
 /*
+ * Flags of the table that bh_nft_build_table() creates (default 0; set
+ * before building). The replacement works the same either way: the old
+ * table, owned by the sending socket or orphaned, is deleted and the new
+ * one created with these flags in the same transaction, so ownership is
+ * never given up between generations.
+ */
+void bh_nft_batch_set_table_flags(struct bh_nft_batch *b, uint32_t flags);
+
+/*
  * Append the atomic replacement of table inet bulkhead by the table of
  * group g of c (add table, delete table, then the whole new table). The
  * new table carries the stamp { o->generation, bh_nft_digest(c, g, o) }.
@@ -68,6 +90,37 @@ int bh_nft_build_table(struct bh_nft_batch *b, const struct bh_compiled *c, size
 
 /* Append "add table; delete table": removes the table, present or not. 0 or -ENOMEM. */
 int bh_nft_build_delete(struct bh_nft_batch *b);
+
+/* Append "add table" with the batch's table flags (an empty table). 0 or -ENOMEM. */
+int bh_nft_build_empty(struct bh_nft_batch *b);
+
+/*
+ * What a table was built from, kept by whoever programmed it so that the
+ * next change can be sent as element differences (nft_delta.c).
+ */
+struct bh_nft_snap;
+
+/*
+ * Snapshot of the table full builds, which is group g of c built with o
+ * (a batch from bh_nft_build_table). 0 and *out (free with
+ * bh_nft_snap_free), -ENOMEM.
+ */
+int bh_nft_snap_alloc(const struct bh_nft_batch *full, const struct bh_compiled *c, size_t g,
+		      const struct bh_emit_opts *o, struct bh_nft_snap **out);
+void bh_nft_snap_free(struct bh_nft_snap *s);
+/* The generation in the snapshot's log prefixes. */
+uint64_t bh_nft_snap_generation(const struct bh_nft_snap *s);
+
+/*
+ * Append the set element changes that turn the table of `from` into the
+ * table `full` builds (group g of c, built with from's generation: the
+ * rules and their log prefixes stay): every element deletion, then every
+ * addition. Returns 1 when the tables differ in peer set elements at most
+ * (b may get no message at all: they are equal), 0 when they differ in
+ * anything else (nothing appended: send full), or -ENOMEM.
+ */
+int bh_nft_build_delta(struct bh_nft_batch *b, const struct bh_nft_snap *from,
+		       const struct bh_nft_batch *full, const struct bh_compiled *c, size_t g);
 
 /* Number of messages (BATCH_BEGIN/END excluded) and of set elements in b. */
 size_t bh_nft_batch_msgs(const struct bh_nft_batch *b);
@@ -128,6 +181,9 @@ struct bh_nft_state {
 	uint64_t generation;		/* the stamp's, else the first log statement's, 0 when none */
 	uint64_t digest;		/* the stamp's, 0 when none */
 	uint64_t unlogged[2];		/* [enum bh_dir]: packets over the log limit, verdict taken, not logged */
+	uint32_t flags;			/* NFTA_TABLE_FLAGS: BH_NFT_F_OWNER, BH_NFT_F_PERSIST */
+	uint32_t owner;			/* netlink port id of the owning socket (has_owner) */
+	bool has_owner;			/* the kernel reports an owner: the owner flag is in force */
 };
 
 /*
@@ -136,5 +192,46 @@ struct bh_nft_state {
  * 1 when the table exists, 0 when it does not, or a negative errno.
  */
 int bh_nft_table_read(const char *netns, struct bh_nft_state *st);
+
+/*
+ * Content digests of table inet bulkhead (nft_digest.c): the same 64-bit
+ * value from a batch that builds a table (over the table it leaves in the
+ * kernel) and from the kernel's dump of that table, whatever the order of
+ * chains, sets and elements; handles, counter values and set ids do not
+ * count. cb, when not NULL, sees every canonical line (for tests).
+ */
+typedef void (*bh_nft_canon_cb)(const char *line, void *arg);
+
+/* 0 or -ENOMEM. */
+int bh_nft_batch_digest(const struct bh_nft_batch *b, uint64_t *out, bh_nft_canon_cb cb,
+			void *arg);
+
+/*
+ * Over the connection (netlink/nft_conn.h): 1 with *out when the table
+ * exists, 0 when it does not, or a negative errno.
+ */
+struct bh_nft_conn;
+int bh_nft_conn_digest(struct bh_nft_conn *c, uint64_t *out, bh_nft_canon_cb cb, void *arg);
+
+/*
+ * Does this kernel keep owned tables after their owner exits (OWNER and
+ * PERSIST both accepted)? Tried in a throwaway network namespace, so the
+ * answer is the kernel's, whatever its version string says. 1 yes, 0 no,
+ * or a negative errno when the probe could not run (e.g. -EPERM).
+ */
+int bh_nft_probe_owned(void);
+
+struct bh_nft_owner {
+	int pid;		/* 0 when no process holds the socket (or it is not visible) */
+	char comm[32];		/* its /proc/PID/comm, "" when unknown */
+};
+
+/*
+ * The process holding the NETLINK_NETFILTER socket with port id portid in
+ * the namespace at netns (NULL: the current one): the owner of an owned
+ * table, read from /proc/net/netlink and the processes' descriptors.
+ * 0 (o->pid 0 when not found) or a negative errno.
+ */
+int bh_nft_owner_find(const char *netns, uint32_t portid, struct bh_nft_owner *o);
 
 #endif

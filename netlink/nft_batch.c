@@ -31,11 +31,18 @@
  */
 #define BATCH_PAGE_SIZE (2u << 20)
 #define BATCH_OVERRUN (UINT16_MAX + 4096u)
+/* zeroed ahead of every message but element lists: tables, chains, sets and rules are smaller */
+#define MSG_ZEROED 4096u
 
 int bh_nft_batch_alloc(struct bh_nft_batch **out)
 {
 	*out = calloc(1, sizeof(**out));
 	return *out ? 0 : -ENOMEM;
+}
+
+void bh_nft_batch_set_table_flags(struct bh_nft_batch *b, uint32_t flags)
+{
+	b->table_flags = flags;
 }
 
 static void obj_free(uint8_t kind, void *obj)
@@ -145,9 +152,24 @@ struct nftnl_batch *bh_nft_batch_serialize(const struct bh_nft_batch *b, unsigne
 	for (size_t i = 0; i < b->n; i++) {
 		const struct bh_nft__msg *m = &b->v[i];
 
-		nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(nb), m->type, NFPROTO_INET,
-					    m->flags | NLM_F_ACK, seq++);
+		void *at = nftnl_batch_buffer(nb);
+		size_t zeroed = m->kind == BH_NFT__ELEMS ? BATCH_OVERRUN : MSG_ZEROED;
+
+		/*
+		 * libmnl before 1.0.5 leaves attribute padding as it finds it:
+		 * zero the space first, so that no stale heap bytes reach the
+		 * kernel and a batch always serialises to the same bytes.
+		 */
+		memset(at, 0, zeroed);
+		nlh = nftnl_nlmsg_build_hdr(at, m->type, NFPROTO_INET, m->flags | NLM_F_ACK, seq);
 		payload_build(nlh, m);
+		if (nlh->nlmsg_len > zeroed) {
+			memset(at, 0, BATCH_OVERRUN);
+			nlh = nftnl_nlmsg_build_hdr(at, m->type, NFPROTO_INET,
+						    m->flags | NLM_F_ACK, seq);
+			payload_build(nlh, m);
+		}
+		seq++;
 		if (nlh->nlmsg_len > BATCH_OVERRUN) {
 			errno = EMSGSIZE;
 			goto fail;

@@ -49,14 +49,21 @@ struct build {
 	unsigned int rule_no;
 };
 
-static struct nftnl_table *table_new(void)
+/*
+ * flags < 0: no NFTA_TABLE_FLAGS at all. The "add table" in front of a
+ * delete only makes the delete succeed when the table is absent: on an
+ * existing table it is an update, and an update that named other flags
+ * would try to change them (the kernel refuses to drop PERSIST).
+ */
+static struct nftnl_table *table_new(int64_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 
 	if (!t)
 		return NULL;
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+	if (flags >= 0)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, (uint32_t)flags);
 	if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, BH_TABLE) < 0) {
 		nftnl_table_free(t);
 		return NULL;
@@ -64,15 +71,21 @@ static struct nftnl_table *table_new(void)
 	return t;
 }
 
+int bh_nft_build_empty(struct bh_nft_batch *b)
+{
+	return bh_nft__push(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, BH_NFT__TABLE,
+			    table_new(b->table_flags), NULL, "table inet %s", BH_TABLE);
+}
+
 int bh_nft_build_delete(struct bh_nft_batch *b)
 {
 	int ret;
 
 	/* adding first makes the delete succeed whether or not the table exists */
-	ret = bh_nft__push(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, BH_NFT__TABLE, table_new(), NULL,
+	ret = bh_nft__push(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, BH_NFT__TABLE, table_new(-1), NULL,
 			   "table inet %s", BH_TABLE);
 	if (!ret)
-		ret = bh_nft__push(b, NFT_MSG_DELTABLE, 0, BH_NFT__TABLE, table_new(), NULL,
+		ret = bh_nft__push(b, NFT_MSG_DELTABLE, 0, BH_NFT__TABLE, table_new(-1), NULL,
 				   "table inet %s (delete)", BH_TABLE);
 	return ret;
 }
@@ -454,7 +467,7 @@ int bh_nft_build_table(struct bh_nft_batch *b, const struct bh_compiled *c, size
 	/* add + delete + add: replaces the table in the same transaction, present or not */
 	if ((ret = bh_nft_build_delete(b)))
 		return ret;
-	t = table_new();
+	t = table_new(b->table_flags);
 	st.generation = o->generation;
 	st.digest = bh_nft_digest(c, g, o);
 	if (t && bh_nft__stamp_set(t, &st) < 0) {

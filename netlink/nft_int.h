@@ -41,11 +41,14 @@ struct bh_nft__msg {
 	struct bh_nft__elemsrc *es;	/* BH_NFT__ELEMS only */
 };
 
+#define BH_NFT__NAME 256	/* NFT_NAME_MAXLEN */
+
 struct bh_nft_batch {
 	struct bh_nft__msg *v;
 	size_t n, cap;
 	uint32_t next_set_id;
 	size_t n_elems;
+	uint32_t table_flags;	/* NFTA_TABLE_FLAGS of the table the batch creates */
 };
 
 /* Append a message; takes ownership of obj and es (freed on failure too). 0 or -ENOMEM. */
@@ -54,6 +57,34 @@ int bh_nft__push(struct bh_nft_batch *b, uint16_t type, uint16_t flags, uint8_t 
 	__attribute__((format(printf, 7, 8)));
 /* nft_batch.c: the batch owns each message's element sources; accepts NULL. */
 void bh_nft__elemsrc_free(struct bh_nft__elemsrc *es);
+
+/* One kernel set element as the builder encodes a compiled one. */
+struct bh_nft__rec {
+	uint8_t key[24];
+	uint8_t key_end[24];
+	uint8_t len;		/* of key (and key_end) */
+	bool has_end;		/* concatenations: KEY_END */
+	bool open;		/* interval reaching the top: "interval open" userdata */
+	uint32_t flags;		/* NFT_SET_ELEM_INTERVAL_END */
+	uint32_t src;		/* index of the compiled element, UINT32_MAX: the end element at 0 */
+};
+
+/*
+ * nft_elems.c: the kernel elements of a set holding e[0..n) (see the top of
+ * nft_set.c for the encoding). 0 and *out (malloc'd, *n_out records), or -ENOMEM.
+ */
+int bh_nft__encode(const struct bh_elem *e, size_t n, uint8_t fam, bool concat,
+		   struct bh_nft__rec **out, size_t *n_out);
+/*
+ * nft_elems.c: records [from, to) of r as one NEWSETELEM or DELSETELEM
+ * message of set name (id: of a set added in the same batch, else 0).
+ * With e, e[src_from..src_to) are the compiled elements the records came
+ * from, for error messages. 0 or -ENOMEM.
+ */
+int bh_nft__elems_push(struct bh_nft_batch *b, uint16_t type, const char *name, uint32_t id,
+		       const struct bh_nft__rec *r, size_t from, size_t to,
+		       const struct bh_elem *e, uint32_t src_from, uint32_t src_to, uint8_t fam,
+		       bool concat);
 
 /* nft_set.c: a named interval set of group elements (any: address only; else concat). */
 int bh_nft__set_add(struct bh_nft_batch *b, const char *name, uint8_t fam, bool concat,
@@ -96,8 +127,30 @@ int bh_nft__verdict(struct nftnl_rule *r, int verdict, const char *chain);
 int bh_nft__stamp_set(struct nftnl_table *t, const struct bh_nft_stamp *st);
 bool bh_nft__stamp_get(const struct nftnl_table *t, struct bh_nft_stamp *st);
 
+/*
+ * nft_digest.c: the digest of the table b builds with the peer sets'
+ * elements left out: equal for two tables that differ in those at most.
+ * 0 or -ENOMEM.
+ */
+int bh_nft__batch_shape(const struct bh_nft_batch *b, uint64_t *out);
+
 /* nft_batch.c: every message header of a serialised batch, in order (BEGIN/END excluded). */
 struct nftnl_batch;
 int bh_nft__batch_headers(struct nftnl_batch *nb, const struct nlmsghdr **hdrs, size_t n);
+
+/* nft_send.c: bh_nft_batch_send() with the caller's first sequence number. */
+int bh_nft__batch_send(const struct bh_nft_batch *b, int fd, unsigned int flags, uint32_t seq0,
+		       char *err, size_t errlen);
+
+/* nft_conn.c: n sequence numbers of the connection; returns the first. */
+struct bh_nft_conn;
+uint32_t bh_nft__conn_seq(struct bh_nft_conn *c, uint32_t n);
+/*
+ * nft_conn.c: sends one request (a GET, dump or not) and runs cb over
+ * every answer until the final ack or NLMSG_DONE. 0 or a negative errno
+ * (the kernel's, e.g. -ENOENT).
+ */
+int bh_nft__conn_request(struct bh_nft_conn *c, struct nlmsghdr *nlh,
+			 int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
 #endif

@@ -189,6 +189,12 @@ static int acks_read(int fd, struct acks *a)
 int bh_nft_batch_send(const struct bh_nft_batch *b, int fd, unsigned int flags,
 		      char *err, size_t errlen)
 {
+	return bh_nft__batch_send(b, fd, flags, (uint32_t)time(NULL) << 8, err, errlen);
+}
+
+int bh_nft__batch_send(const struct bh_nft_batch *b, int fd, unsigned int flags, uint32_t seq0,
+		       char *err, size_t errlen)
+{
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
 	struct acks a = { .first = -2 };
 	const struct nlmsghdr **hdrs = NULL;
@@ -201,7 +207,7 @@ int bh_nft_batch_send(const struct bh_nft_batch *b, int fd, unsigned int flags,
 
 	if (errlen)
 		*err = 0;
-	a.seq0 = (uint32_t)time(NULL) << 8;
+	a.seq0 = seq0;
 	a.n = b->n;
 	nb = bh_nft_batch_serialize(b, flags, a.seq0);
 	if (!nb) {

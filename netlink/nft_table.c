@@ -17,54 +17,26 @@
 #include <libnftnl/table.h>
 
 #include "policy/compile.h"
-#include "netlink/netns.h"
 #include "netlink/nft.h"
+#include "netlink/nft_conn.h"
 #include "netlink/nft_int.h"
-
-/* A NETLINK_NETFILTER socket inside netns, bound. Negative errno on failure. */
-static struct mnl_socket *nft_socket(const char *netns, char *err, size_t errlen)
-{
-	struct mnl_socket *nl;
-	int fd, e;
-
-	fd = bh_netns_socket(netns, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s %s: %s", fd == -EINVAL ? "not a network namespace:" :
-			 "cannot enter namespace", netns ? netns : "(current)", strerror(-fd));
-		errno = -fd;
-		return NULL;
-	}
-	nl = mnl_socket_fdopen(fd);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		e = errno;
-		snprintf(err, errlen, "netlink socket: %s", strerror(e));
-		if (nl)
-			mnl_socket_close(nl);
-		else
-			close(fd);
-		errno = e;
-		return NULL;
-	}
-	return nl;
-}
 
 int bh_nft_apply(const char *netns, const struct bh_nft_batch *b, unsigned int flags,
 		 char *err, size_t errlen)
 {
 	char dummy[1];
-	struct mnl_socket *nl;
+	struct bh_nft_conn *c;
 	int ret;
 
 	if (!errlen) {
 		err = dummy;
 		errlen = sizeof(dummy);
 	}
-	*err = 0;
-	nl = nft_socket(netns, err, errlen);
-	if (!nl)
-		return -errno;
-	ret = bh_nft_batch_send(b, mnl_socket_get_fd(nl), flags, err, errlen);
-	mnl_socket_close(nl);
+	ret = bh_nft_conn_open(netns, &c, err, errlen);
+	if (ret)
+		return ret;
+	ret = bh_nft_conn_send(c, b, flags, err, errlen);
+	bh_nft_conn_close(c);
 	return ret;
 }
 
@@ -137,124 +109,121 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Sends one request and runs cb over the answer. 0 or negative errno. */
-static int request(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	uint32_t portid = mnl_socket_get_portid(nl), seq = nlh->nlmsg_seq;
-	char *buf = malloc(1 << 16);
-	ssize_t n;
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, 1 << 16);
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		ret = mnl_cb_run(buf, n, seq, portid, cb, data);
-		if (ret <= MNL_CB_STOP) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
-	}
-out:
-	free(buf);
-	return ret;
-}
+struct table_ctx {
+	struct bh_nft_stamp *stamp;
+	struct bh_nft_state *st;	/* NULL: the stamp only */
+};
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct table_ctx *x = data;
 	struct nftnl_table *t = nftnl_table_alloc();
 
 	if (!t)
 		return MNL_CB_ERROR;
-	if (nftnl_table_nlmsg_parse(nlh, t) == 0)
-		bh_nft__stamp_get(t, data);
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
+		bh_nft__stamp_get(t, x->stamp);
+		if (x->st && nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+			x->st->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+		/* the kernel reports an owner only while the owner flag is set */
+		if (x->st && nftnl_table_is_set(t, NFTNL_TABLE_OWNER)) {
+			x->st->owner = nftnl_table_get_u32(t, NFTNL_TABLE_OWNER);
+			x->st->has_owner = true;
+		}
+	}
 	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
-/* GETTABLE inet bulkhead: 1 and *st when it exists, 0 when not, or -errno. */
-static int table_request(struct mnl_socket *nl, char *buf, uint32_t seq, struct bh_nft_stamp *st)
+/* GETTABLE inet bulkhead: 1 and *stamp (and st's flags) when it exists, 0 when not, or -errno. */
+static int table_request(struct bh_nft_conn *c, struct bh_nft_stamp *stamp,
+			 struct bh_nft_state *st)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct table_ctx x = { stamp, st };
 	struct nftnl_table *t;
 	struct nlmsghdr *nlh;
 	int ret;
 
-	memset(st, 0, sizeof(*st));
+	memset(stamp, 0, sizeof(*stamp));
+	memset(buf, 0, sizeof(buf));	/* no uninitialised padding reaches the kernel */
 	t = nftnl_table_alloc();
 	if (!t)
 		return -ENOMEM;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, BH_TABLE);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK,
+				    bh_nft__conn_seq(c, 1));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	ret = request(nl, nlh, table_cb, st);
+	ret = bh_nft__conn_request(c, nlh, table_cb, &x);
 	if (ret == -ENOENT)
 		return 0;
 	return ret ? ret : 1;
 }
 
+int bh_nft_conn_table_stamp(struct bh_nft_conn *c, struct bh_nft_stamp *st)
+{
+	return table_request(c, st, NULL);
+}
+
 int bh_nft_table_stamp(const char *netns, struct bh_nft_stamp *st)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE], err[128];
-	struct mnl_socket *nl;
+	struct bh_nft_conn *c;
+	char err[128];
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	memset(buf, 0, sizeof(buf));	/* no uninitialised padding reaches the kernel */
-	nl = nft_socket(netns, err, sizeof(err));
-	if (!nl)
-		return -errno;
-	ret = table_request(nl, buf, (uint32_t)time(NULL), st);
-	mnl_socket_close(nl);
+	ret = bh_nft_conn_open(netns, &c, err, sizeof(err));
+	if (ret)
+		return ret;
+	ret = table_request(c, st, NULL);
+	bh_nft_conn_close(c);
 	return ret;
 }
 
-int bh_nft_table_read(const char *netns, struct bh_nft_state *st)
+int bh_nft_conn_table_read(struct bh_nft_conn *c, struct bh_nft_state *st)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE], err[128];
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct read_ctx x = { .st = st };
 	struct bh_nft_stamp stamp;
 	struct nftnl_rule *r;
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL);
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	memset(buf, 0, sizeof(buf));	/* no uninitialised padding reaches the kernel */
-	nl = nft_socket(netns, err, sizeof(err));
-	if (!nl)
-		return -errno;
-	ret = table_request(nl, buf, seq, &stamp);
+	ret = table_request(c, &stamp, st);
 	if (ret <= 0)
-		goto out;
+		return ret;
 	if (stamp.digest) {
 		st->generation = stamp.generation;
 		st->digest = stamp.digest;
 		x.have_gen = true;	/* the stamp's generation wins over the log prefixes */
 	}
+	memset(buf, 0, sizeof(buf));
 	r = nftnl_rule_alloc();
-	if (!r) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!r)
+		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, BH_TABLE);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq + 1);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP,
+				    bh_nft__conn_seq(c, 1));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	ret = request(nl, nlh, rule_cb, &x);
-	if (!ret)
-		ret = 1;
-out:
-	mnl_socket_close(nl);
+	ret = bh_nft__conn_request(c, nlh, rule_cb, &x);
+	return ret ? ret : 1;
+}
+
+int bh_nft_table_read(const char *netns, struct bh_nft_state *st)
+{
+	struct bh_nft_conn *c;
+	char err[128];
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = bh_nft_conn_open(netns, &c, err, sizeof(err));
+	if (ret)
+		return ret;
+	ret = bh_nft_conn_table_read(c, st);
+	bh_nft_conn_close(c);
 	return ret;
 }
 
