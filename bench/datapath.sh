@@ -2,10 +2,13 @@
 # Datapath cost: new TCP connections per second from one namespace to
 # another (connect, echo one byte, close; bhprobe connect-loop) while the
 # server's ingress allows N peer x port entries, for N = 10, 1,000 and
-# 10,000: with no rules at all, with bulkhead's table (the entries are
-# set elements: one lookup whatever N), and with the same entries as a
-# linear chain of one rule per entry in front of the same conntrack
-# shortcut. The connecting client's entry sits in the middle of the list.
+# 10,000: with no rules at all; with a table holding nothing but
+# `ct state established,related accept` (conntrack on: the floor for any
+# stateful policy, so the baseline bulkhead is held to); with bulkhead's
+# table (the entries are set elements: one lookup whatever N); and with
+# the same entries as a linear chain of one rule per entry in front of
+# the same conntrack shortcut. The connecting client's entry sits in the
+# middle of the list.
 # With tiers: the same table with 50 ClusterNetworkPolicies in force (25
 # Admin with ingress rules on 1,000 other workloads, 25 Baseline), so every
 # new connection first walks the Admin stage's verdict maps, then the
@@ -124,26 +127,39 @@ setup() {
 		echo "	}"
 		echo "}"
 	} >"$T/linear$n.nft"
+	{
+		echo "table inet ctonly {"
+		echo "	chain input {"
+		echo "		type filter hook input priority filter; policy accept;"
+		echo "		ct state established,related accept"
+		echo "	}"
+		echo "}"
+	} >"$T/ctonly.nft"
 }
 
 clear_rules() {
 	ip netns exec "$S" nft delete table inet linear 2>/dev/null
+	ip netns exec "$S" nft delete table inet ctonly 2>/dev/null
 	ip netns exec "$S" nft delete table inet bulkhead 2>/dev/null
 	return 0
 }
 
+bash "$ROOT/bench/kernel-info"
 CPU_LINES=()
 TIER_LINES=()
-printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "conns/s: bulkhead vs none, vs linear"
+printf "%-8s %10s %10s %14s %12s   %s\n" "entries" "no rules" "ct only" "bulkhead sets" "linear chain" \
+	"conns/s: bulkhead vs ct only, vs none, vs linear"
 for n in 10 1000 10000; do
 	setup "$n" || { echo "setup $n failed"; exit 1; }
-	# the three configurations take turns, so a change in the machine's
-	# load hits them alike
-	: >"$T/none"; : >"$T/bh"; : >"$T/lin"; : >"$T/none.cpu"; : >"$T/bh.cpu"; : >"$T/lin.cpu"
-	: >"$T/tier"; : >"$T/tier.cpu"
+	# the configurations take turns, so a change in the machine's load
+	# hits them alike
+	for k in none ct bh lin tier; do : >"$T/$k"; : >"$T/$k.cpu"; done
 	for ((r = 0; r < RUNS; r++)); do
 		clear_rules
 		sample none || { echo "no-rules run failed"; exit 1; }
+		ip netns exec "$S" nft -f "$T/ctonly.nft" || exit 1
+		sample ct || { echo "ct-only run failed"; exit 1; }
+		clear_rules
 		"$BULKHEAD" apply --force --inventory "$T/inv.yaml" --policies "$T/pol$n" >"$T/apply.out" 2>&1 ||
 			{ cat "$T/apply.out"; exit 1; }
 		got=$(grep -o '[0-9]* set elements' "$T/apply.out")
@@ -159,29 +175,30 @@ for n in 10 1000 10000; do
 		sample lin || { echo "linear run failed"; exit 1; }
 	done
 	clear_rules
-	none=$(median <"$T/none") bh=$(median <"$T/bh") lin=$(median <"$T/lin")
-	sp="$(spread <"$T/none")/$(spread <"$T/bh")/$(spread <"$T/lin")"
-	awk -v n="$n" -v a="$none" -v b="$bh" -v l="$lin" -v sp="$sp" 'BEGIN {
-		printf "%-8s %12.0f %14.0f %14.0f   x%.2f, x%.2f   (spread %s%%)\n", n, a, b, l, b / a, b / l, sp
-		printf "summary: %s entries: %.0f conns/s with bulkhead sets, %.0f without rules (x%.2f), %.0f with a linear chain (bulkhead x%.2f)\n", n, b, a, b / a, l, b / l
+	none=$(median <"$T/none") cto=$(median <"$T/ct") bh=$(median <"$T/bh") lin=$(median <"$T/lin")
+	sp="$(spread <"$T/none")/$(spread <"$T/ct")/$(spread <"$T/bh")/$(spread <"$T/lin")"
+	awk -v n="$n" -v a="$none" -v c="$cto" -v b="$bh" -v l="$lin" -v sp="$sp" 'BEGIN {
+		printf "%-8s %10.0f %10.0f %14.0f %12.0f   x%.2f, x%.2f, x%.2f   (spread %s%%)\n", n, a, c, b, l, b / c, b / a, b / l, sp
+		printf "summary: %s entries: %.0f conns/s with bulkhead sets, x%.2f of the conntrack-only table (%.0f), x%.2f of no rules (%.0f), x%.2f of a linear chain (%.0f)\n", n, b, b / c, c, b / a, a, b / l, l
 	}'
 	tr=$(median <"$T/tier") ct=$(median <"$T/tier.cpu")
 	TIER_LINES+=("$(awk -v n="$n" -v b="$bh" -v t="$tr" -v sp="$(spread <"$T/tier")" 'BEGIN {
 		printf "%-8s %14.0f %18.0f   x%.2f   (spread %s%%)", n, b, t, t / b, sp }')")
 	awk -v n="$n" -v b="$bh" -v t="$tr" -v cb="$(median <"$T/bh.cpu")" -v ct="$ct" 'BEGIN {
 		printf "summary: %s entries with 50 ClusterNetworkPolicies: %.0f conns/s against %.0f without (x%.2f), client CPU %.1f us/conn against %.1f\n", n, t, b, t / b, ct, cb }'
-	cn=$(median <"$T/none.cpu") cb=$(median <"$T/bh.cpu") cl=$(median <"$T/lin.cpu")
-	CPU_LINES+=("$(awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
-		printf "%-8s %12.1f %14.1f %14.1f   %+.1f us, linear %+.1f us\n", n, a, b, l, b - a, l - a }')")
-	awk -v n="$n" -v a="$cn" -v b="$cb" -v l="$cl" 'BEGIN {
-		printf "summary: %s entries: client CPU %.1f us/conn with bulkhead sets, %.1f without rules, %.1f with a linear chain\n", n, b, a, l }'
+	cn=$(median <"$T/none.cpu") cc=$(median <"$T/ct.cpu") cb=$(median <"$T/bh.cpu") cl=$(median <"$T/lin.cpu")
+	CPU_LINES+=("$(awk -v n="$n" -v a="$cn" -v c="$cc" -v b="$cb" -v l="$cl" 'BEGIN {
+		printf "%-8s %10.1f %10.1f %14.1f %12.1f   conntrack %+.1f us, bulkhead %+.1f us over it, linear %+.1f us\n", n, a, c, b, l, c - a, b - c, l - c }')")
+	awk -v n="$n" -v a="$cn" -v c="$cc" -v b="$cb" -v l="$cl" 'BEGIN {
+		printf "summary: %s entries: client CPU us/conn: %.1f no rules, %.1f ct only, %.1f bulkhead sets, %.1f linear chain\n", n, a, c, b, l }'
 done
 echo
 printf "%-8s %14s %18s   %s\n" "entries" "bulkhead sets" "+ 50 tier policies" "conns/s with the tiers vs without"
 printf '%s\n' "${TIER_LINES[@]}"
 echo
-printf "%-8s %12s %14s %14s   %s\n" "entries" "no rules" "bulkhead sets" "linear chain" "client CPU us per connection"
+printf "%-8s %10s %10s %14s %12s   %s\n" "entries" "no rules" "ct only" "bulkhead sets" "linear chain" "client CPU us per connection"
 printf '%s\n' "${CPU_LINES[@]}"
 echo "(new TCP connections per second, connect + 1-byte echo + close, median of $RUNS x $COUNT;"
-echo " spread = (max - min) / median of the runs for none/bulkhead/linear;"
+echo " spread = (max - min) / median of the runs for none/ct only/bulkhead/linear;"
+echo " ct only = a table with nothing but 'ct state established,related accept';"
 echo " only a connection's first packet walks the rules, later ones take the conntrack shortcut)"
