@@ -134,11 +134,18 @@ static json_t *timestamp(void)
 void bh_out_lifecycle(struct bh_out *o, const char *action, const char *outcome,
 		      json_t *extra, const char *message)
 {
+	bh_out_lifecycle_ecs(o, action, outcome, extra, NULL, message);
+}
+
+void bh_out_lifecycle_ecs(struct bh_out *o, const char *action, const char *outcome,
+			  json_t *extra, json_t *ecs, const char *message)
+{
 	json_t *line, *ev;
 	char *text;
 
 	if (!o->n) {
 		json_decref(extra);
+		json_decref(ecs);
 		return;
 	}
 	line = json_object();
@@ -159,6 +166,8 @@ void bh_out_lifecycle(struct bh_out *o, const char *action, const char *outcome,
 		json_object_set_new(extra, "schema_version", json_string(BH_LOG_SCHEMA_VERSION));
 		json_object_set(line, "bulkhead", extra);
 	}
+	if (ecs)
+		json_object_update_missing(line, ecs);
 	text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	if (text) {
 		size_t len = strlen(text);
@@ -176,4 +185,5 @@ out:
 	json_decref(ev);
 	json_decref(line);
 	json_decref(extra);
+	json_decref(ecs);
 }

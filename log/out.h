@@ -58,4 +58,12 @@ void bh_out_line(struct bh_out *o, const char *line, size_t len);
 void bh_out_lifecycle(struct bh_out *o, const char *action, const char *outcome,
 		      json_t *extra, const char *message);
 
+/*
+ * The same with more ECS fields at the top level (ecs stolen, may be NULL),
+ * e.g. {"process":{"pid":1234,"name":"nft"}}; keys the line already has
+ * (@timestamp, event, host, message, bulkhead) are left alone.
+ */
+void bh_out_lifecycle_ecs(struct bh_out *o, const char *action, const char *outcome,
+			  json_t *extra, json_t *ecs, const char *message);
+
 #endif

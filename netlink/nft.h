@@ -234,4 +234,11 @@ struct bh_nft_owner {
  */
 int bh_nft_owner_find(const char *netns, uint32_t portid, struct bh_nft_owner *o);
 
+/*
+ * For a refusal (-EPERM): when table inet bulkhead in the namespace has a
+ * live owner, "table inet bulkhead is owned by process PID (COMM)" into
+ * buf and 1; 0 when it has none; a negative errno when it cannot be read.
+ */
+int bh_nft_owner_describe(const char *netns, char *buf, size_t len);
+
 #endif

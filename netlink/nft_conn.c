@@ -10,7 +10,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <libmnl/libmnl.h>
 
 #include "netlink/netns.h"
@@ -181,4 +184,32 @@ int bh_nft__conn_request(struct bh_nft_conn *c, struct nlmsghdr *nlh, mnl_cb_t c
 out:
 	free(buf);
 	return ret;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+int bh_nft_conn_genid(struct bh_nft_conn *c, uint32_t *gen)
+{
+	char buf[256];
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = bh_nft__conn_seq(c, 1);
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	*gen = 0;
+	return bh_nft__conn_request(c, nlh, gen_cb, gen);
 }

@@ -65,4 +65,11 @@ int bh_nft_conn_table_read(struct bh_nft_conn *c, struct bh_nft_state *st);
 struct bh_nft_stamp;
 int bh_nft_conn_table_stamp(struct bh_nft_conn *c, struct bh_nft_stamp *st);
 
+/*
+ * The namespace's ruleset generation (NFT_MSG_GETGEN): it moves with every
+ * committed transaction, anyone's. Unchanged since our last transaction
+ * means nobody changed anything there since. 0 or a negative errno.
+ */
+int bh_nft_conn_genid(struct bh_nft_conn *c, uint32_t *gen);
+
 #endif

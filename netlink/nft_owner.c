@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
+#include "policy/compile.h"
 #include "netlink/netns.h"
 #include "netlink/nft.h"
 #include "netlink/nft_conn.h"
@@ -161,4 +162,27 @@ int bh_nft_owner_find(const char *netns, uint32_t portid, struct bh_nft_owner *o
 	}
 	closedir(proc);
 	return 0;
+}
+
+int bh_nft_owner_describe(const char *netns, char *buf, size_t len)
+{
+	struct bh_nft_state st;
+	struct bh_nft_owner o;
+	int ret;
+
+	ret = bh_nft_table_read(netns, &st);
+	if (ret <= 0)
+		return ret;
+	if (!st.has_owner)
+		return 0;
+	ret = bh_nft_owner_find(netns, st.owner, &o);
+	if (ret < 0)
+		return ret;
+	if (o.pid)
+		snprintf(buf, len, "table inet %s is owned by process %d (%s)", BH_TABLE, o.pid,
+			 o.comm[0] ? o.comm : "?");
+	else
+		snprintf(buf, len, "table inet %s is owned by netlink port %u (no process found)",
+			 BH_TABLE, st.owner);
+	return 1;
 }

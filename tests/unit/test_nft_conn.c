@@ -77,12 +77,15 @@ static int owned_tables(void)
 	struct bh_nft_conn *a, *b, *c;
 	struct bh_nft_state st;
 	struct bh_nft_owner o;
+	uint32_t g0, g1;
 	char err[256];
 
 	CHECK(bh_nft_probe_owned() == 1, 2);
 	CHECK(!bh_nft_conn_open(NULL, &a, err, sizeof(err)), 3);
 	CHECK(!bh_nft_conn_open(NULL, &b, err, sizeof(err)), 3);
+	CHECK(!bh_nft_conn_genid(a, &g0), 4);
 	CHECK(!send_table(a, f, BH_NFT_F_OWNED), 4);
+	CHECK(!bh_nft_conn_genid(b, &g1) && g1 == g0 + 1, 4);
 	CHECK(bh_nft_conn_table_read(b, &st) == 1, 5);
 	CHECK(st.flags == BH_NFT_F_OWNED && st.has_owner && st.owner == bh_nft_conn_portid(a), 5);
 	CHECK(st.generation == 42, 5);
@@ -92,6 +95,10 @@ static int owned_tables(void)
 	CHECK(send_table(b, f, BH_NFT_F_OWNED) == -EPERM, 7);
 	CHECK(send_table(b, f, 0) == -EPERM, 7);
 	CHECK(bh_nft_delete(NULL, err, sizeof(err)) == -EPERM, 7);
+	/* refused transactions commit nothing */
+	CHECK(!bh_nft_conn_genid(b, &g1) && g1 == g0 + 2, 7);
+	CHECK(bh_nft_owner_describe(NULL, err, sizeof(err)) == 1, 8);
+	CHECK(strstr(err, "owned by process ") != NULL, 8);
 	/* the owner is this process */
 	CHECK(!bh_nft_owner_find(NULL, st.owner, &o) && o.pid == getpid() && o.comm[0], 8);
 	/* the owner goes: the table stays, without owner */
