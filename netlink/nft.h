@@ -221,6 +221,30 @@ int bh_nft_conn_digest(struct bh_nft_conn *c, uint64_t *out, bh_nft_canon_cb cb,
  */
 int bh_nft_probe_owned(void);
 
+/*
+ * --table-mode: owned (owner+persist, refused where the kernel cannot),
+ * unowned (plain tables, changes by others are detected and repaired),
+ * auto (owned where the kernel keeps owned tables, else unowned).
+ */
+enum bh_nft_mode {
+	BH_NFT_MODE_AUTO,
+	BH_NFT_MODE_OWNED,
+	BH_NFT_MODE_UNOWNED,
+};
+
+/* "auto", "owned", "unowned". 0 or -EINVAL. */
+int bh_nft_mode_parse(const char *s, enum bh_nft_mode *out);
+
+/*
+ * The table flags mode m means on this kernel (probed, see above), with
+ * the reason in why. 0, or -EOPNOTSUPP when owned was asked for and the
+ * kernel cannot keep owned tables.
+ */
+int bh_nft_mode_resolve(enum bh_nft_mode m, uint32_t *flags, char *why, size_t len);
+
+/* "owned" or "unowned" for table flags. */
+const char *bh_nft_mode_name(uint32_t table_flags);
+
 struct bh_nft_owner {
 	int pid;		/* 0 when no process holds the socket (or it is not visible) */
 	char comm[32];		/* its /proc/PID/comm, "" when unknown */

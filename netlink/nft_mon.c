@@ -7,6 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -72,6 +73,22 @@ const char *bh_nft_obj_name(unsigned int obj)
 const char *bh_nft_op_name(unsigned int op)
 {
 	return op < BH_NFT_OP_MAX ? op_names[op] : "?";
+}
+
+const char *bh_nft_family_name(uint8_t family)
+{
+	static const struct {
+		uint8_t f;
+		const char *name;
+	} names[] = {
+		{ NFPROTO_INET, "inet" }, { NFPROTO_IPV4, "ip" }, { NFPROTO_IPV6, "ip6" },
+		{ NFPROTO_ARP, "arp" }, { NFPROTO_BRIDGE, "bridge" }, { NFPROTO_NETDEV, "netdev" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].f == family)
+			return names[i].name;
+	return "?";
 }
 
 int bh_nft_mon_alloc(struct bh_nft_mon **out)

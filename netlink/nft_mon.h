@@ -39,6 +39,8 @@ enum bh_nft_op {
 /* "table", "chain", "set", "rule", "element", "object" / "added", "deleted" */
 const char *bh_nft_obj_name(unsigned int obj);
 const char *bh_nft_op_name(unsigned int op);
+/* "inet", "ip", "ip6", "arp", "bridge", "netdev" for an NFPROTO_* family, else "?" */
+const char *bh_nft_family_name(uint8_t family);
 
 #define BH_NFT_NAME_MAX 256	/* NFT_NAME_MAXLEN */
 #define BH_NFT_TXN_CHANGES 8

@@ -186,3 +186,48 @@ int bh_nft_owner_describe(const char *netns, char *buf, size_t len)
 			 BH_TABLE, st.owner);
 	return 1;
 }
+
+static const char *const mode_names[] = {
+	[BH_NFT_MODE_AUTO] = "auto",
+	[BH_NFT_MODE_OWNED] = "owned",
+	[BH_NFT_MODE_UNOWNED] = "unowned",
+};
+
+int bh_nft_mode_parse(const char *s, enum bh_nft_mode *out)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (s && !strcmp(s, mode_names[i])) {
+			*out = (enum bh_nft_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *bh_nft_mode_name(uint32_t table_flags)
+{
+	return table_flags & BH_NFT_F_OWNER ? "owned" : "unowned";
+}
+
+int bh_nft_mode_resolve(enum bh_nft_mode m, uint32_t *flags, char *why, size_t len)
+{
+	int ret;
+
+	*flags = 0;
+	snprintf(why, len, "%s", "");
+	if (m == BH_NFT_MODE_UNOWNED) {
+		snprintf(why, len, "asked for");
+		return 0;
+	}
+	ret = bh_nft_probe_owned();
+	if (ret == 1) {
+		*flags = BH_NFT_F_OWNED;
+		snprintf(why, len, "the kernel keeps owned tables (owner+persist)");
+		return 0;
+	}
+	if (ret == 0)
+		snprintf(why, len, "the kernel refuses owner+persist tables (persist needs Linux 6.9)");
+	else
+		snprintf(why, len, "probing owner+persist tables failed: %s", strerror(-ret));
+	/* owner without persist would take the rules down with the process: never that */
+	return m == BH_NFT_MODE_OWNED ? -EOPNOTSUPP : 0;
+}
