@@ -9,10 +9,13 @@
 #include "agent/agent.h"
 #include "agent/http.h"
 #include "agent/metrics.h"
+#include "agent/tamper.h"
 #include "source/docker.h"
 #include "log/logrx.h"
 #include "netlink/netns.h"
 #include "policy/diag.h"
+#include "netlink/nl_close.h"
+#include "netlink/nft.h"
 
 /* Namespaces that failed are retried this often until they succeed. */
 #define RETRY_MS 1000
@@ -209,10 +212,13 @@ static void emit_ready(struct bh_agent *a)
 		enforced += a->rec.v[i].programmed;
 	a->ready = true;
 	bh_out_lifecycle(&a->out, "ready", "success",
-			 json_pack("{s:I, s:I, s:I, s:o}", "generation", (json_int_t)(g ? g->id : 0),
-				   "workloads", (json_int_t)(g ? g->inv->n_wl : 0), "namespaces_enforced",
+			 json_pack("{s:I, s:I, s:I, s:o, s:s, s:s}", "generation",
+				   (json_int_t)(g ? g->id : 0), "workloads",
+				   (json_int_t)(g ? g->inv->n_wl : 0), "namespaces_enforced",
 				   (json_int_t)enforced, "startup_ms",
-				   ms_of((uv_hrtime() - a->start_ns) / 1000)),
+				   ms_of((uv_hrtime() - a->start_ns) / 1000), "table_mode",
+				   bh_nft_mode_name(a->table_flags), "table_mode_reason",
+				   a->table_mode_why),
 			 "every namespace is enforced");
 }
 
@@ -227,6 +233,10 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 
 	a->pend_ns = 0;
 	a->pend_docker_nano = 0;
+	if (!a->enforcing) {	/* the operator's reset: nothing is programmed until reload */
+		a->pend_first[0] = 0;
+		return;
+	}
 	if (recompile || a->compile_pending || !bh_state_current(&a->st)) {
 		r = compile_gen(a);
 		if (r == -E2BIG) {
@@ -254,9 +264,10 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 	a->pend_first[0] = 0;
 	done = uv_hrtime();
 	a->cnt.ns_touched_last = s.touched;
-	x = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i}", "generation", (json_int_t)g->id,
-		      "namespaces_touched", s.touched, "unchanged", s.unchanged, "failed", s.failed,
-		      "removed", s.removed, "recreated", s.recreated);
+	x = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i}", "generation", (json_int_t)g->id,
+		      "namespaces_touched", s.touched, "elements_only", s.deltas, "unchanged",
+		      s.unchanged, "failed", s.failed, "removed", s.removed, "recreated",
+		      s.recreated);
 	if (ev_ns) {
 		bh_lat_add(&a->lat, (done - ev_ns) / 1000);
 		json_object_set_new(x, "event_to_enforced_ms", ms_of((done - ev_ns) / 1000));
@@ -282,6 +293,8 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 		json_decref(x);
 	bh_agent__logrx_sync(a);
 	bh_agent__isolated_report(a);
+	if (a->tamper)
+		bh_tamper_sync(a->tamper, &a->rec);
 	if (r == -ENOMEM)
 		set_last_error(a, "reconcile: out of memory");
 	if (r < 0) {
@@ -447,13 +460,16 @@ static void signal_cb(uv_signal_t *s, int signum)
 int bh_agent_reload(struct bh_agent *a)
 {
 	int rp, ri;
+	bool resume = !a->enforcing;
 
 	note_event(a, uv_hrtime());
 	bh_out_reopen(&a->out);
-	bh_out_lifecycle(&a->out, "reload", NULL, NULL, NULL);
+	bh_out_lifecycle(&a->out, "reload", NULL,
+			 resume ? json_pack("{s:b}", "enforcing_again", 1) : NULL, NULL);
 	rp = load_policies(a);
 	ri = load_inventory(a);
-	agent_reconcile(a, true, BH_REC_VERIFY);
+	a->enforcing = true;
+	agent_reconcile(a, true, resume ? BH_REC_FORCE : BH_REC_VERIFY);
 	return rp < 0 ? rp : ri;
 }
 
@@ -502,6 +518,12 @@ json_t *bh_agent_control_handler(struct bh_control *c, json_t *req)
 		r = bh_agent_reconcile_workload_now(a, wl, 0, 0);
 		return json_pack("{s:b, s:s?}", "ok", r == 0, "error", r ? strerror(-r) : NULL);
 	}
+	if (!strcmp(cmd, "reset")) {
+		r = bh_agent_reset(a);
+		return json_pack("{s:b, s:i, s:i, s:s?}", "ok", r >= 0, "tables_removed",
+				 r < 0 ? 0 : r, "pid", (int)getpid(), "error",
+				 r < 0 ? strerror(-r) : NULL);
+	}
 	return json_pack("{s:s}", "error", "unknown command");
 }
 
@@ -518,6 +540,9 @@ int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_con
 	a->loop = loop;
 	a->cfg = cfg;
 	a->start_ns = uv_hrtime();
+	a->enforcing = true;
+	/* three sockets per namespace: see agent/fds.h */
+	bh_fds_raise(&a->fds);
 	if (cfg->hostname)
 		snprintf(a->hostname, sizeof(a->hostname), "%s", cfg->hostname);
 	else if (gethostname(a->hostname, sizeof(a->hostname) - 1))
@@ -535,10 +560,14 @@ int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_con
 	bh_reconcile_init(&a->rec, &o, NULL);
 	a->rec.cb = rec_cb;
 	a->rec.cb_arg = a;
+	/* closing a netfilter socket can wait for an RCU grace period: off the loop */
+	a->closer = bh_nl_closer_start() == 0;
 	bh_out_lifecycle(&a->out, "start", NULL,
-			 json_pack("{s:s?, s:s?, s:s?, s:i, s:i}", "policies", cfg->policies,
+			 json_pack("{s:s?, s:s?, s:s?, s:i, s:i, s:I, s:I}", "policies", cfg->policies,
 				   "inventory", cfg->inventory, "docker", cfg->docker, "log_group",
-				   (int)cfg->log_group, "pid", (int)getpid()),
+				   (int)cfg->log_group, "pid", (int)getpid(), "fd_limit",
+				   (json_int_t)a->fds.soft, "namespaces_max",
+				   (json_int_t)bh_fds_namespaces(&a->fds)),
 			 NULL);
 	r = load_policies(a);
 	if (!r)
@@ -598,6 +627,9 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	r = bh_metrics_start(a, err);
 	if (r < 0)
 		return r;
+	r = bh_tamper_alloc(a->loop, bh_agent_tamper_cb, a, &a->tamper);
+	if (r < 0)
+		return r;
 	if (a->cfg->docker) {
 		struct bh_docker_opts o = { .socket_path = a->cfg->docker };
 
@@ -610,11 +642,32 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	return 0;
 }
 
+/* The table mode in force: --table-mode, and for auto what the kernel supports. */
+static int table_mode(struct bh_agent *a, FILE *err)
+{
+	enum bh_nft_mode m = BH_NFT_MODE_AUTO;
+	int r;
+
+	if (a->cfg->table_mode && bh_nft_mode_parse(a->cfg->table_mode, &m) < 0)
+		return -EINVAL;
+	r = bh_nft_mode_resolve(m, &a->table_flags, a->table_mode_why,
+				sizeof(a->table_mode_why));
+	if (r < 0) {
+		fprintf(err, "bulkhead agent: --table-mode owned: %s\n", a->table_mode_why);
+		return r;
+	}
+	a->rec.table_flags = a->table_flags;
+	return 0;
+}
+
 int bh_agent_start(struct bh_agent *a, FILE *err)
 {
 	int r;
 
 	a->started = true;
+	r = table_mode(a, err);
+	if (r < 0)
+		return r;
 	r = start_handles(a, err);
 	if (r < 0)
 		return r;
@@ -660,12 +713,14 @@ void bh_agent_stop(struct bh_agent *a)
 	a->stopping = true;
 	if (a->cfg->remove_on_exit)
 		r = bh_reconcile_remove_all(&a->rec);
-	bh_out_lifecycle(&a->out, "stop", r ? "failure" : "success",
+	bh_out_lifecycle(&a->out, "stop", r < 0 ? "failure" : "success",
 			 json_pack("{s:b}", "rules_left_in_force", !a->cfg->remove_on_exit), NULL);
 	if (a->docker)
 		bh_docker_close(a->docker, docker_closed, a);
 	if (a->logrx)
 		bh_logrx_close(a->logrx);
+	if (a->tamper)
+		bh_tamper_close(a->tamper);
 	if (a->watch_on)
 		bh_watch_close(&a->watch, watch_closed);
 	if (a->ctl_on)
@@ -689,7 +744,12 @@ void bh_agent_deinit(struct bh_agent *a)
 	if (a->logrx)
 		bh_logrx_free(a->logrx);
 	a->logrx = NULL;
-	bh_reconcile_deinit(&a->rec);
+	bh_tamper_free(a->tamper);
+	a->tamper = NULL;
+	bh_reconcile_deinit(&a->rec);	/* closes the namespaces' connections */
+	if (a->closer)
+		bh_nl_closer_stop();	/* every queued close done */
+	a->closer = false;
 	bh_state_deinit(&a->st);
 	bh_out_close(&a->out);
 	free(a->last_error);

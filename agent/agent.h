@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "agent/config.h"
+#include "agent/fds.h"
 #include "agent/control.h"
 #include "log/out.h"
 #include "agent/reconcile.h"
@@ -31,6 +32,8 @@
 struct bh_docker;
 struct bh_http;
 struct bh_logrx;
+struct bh_tamper;
+struct bh_nft_txn;
 
 #define BH_LAT_WINDOW 1024
 #define BH_LAT_BUCKETS 14
@@ -62,6 +65,8 @@ struct bh_agent_counters {
 	uint64_t compiles;		/* generations compiled */
 	uint64_t invalid_edits;		/* policy or inventory loads rejected */
 	uint64_t ns_touched_last;	/* namespaces programmed by the last event */
+	uint64_t tamper;		/* changes by other processes seen in enforced namespaces */
+	uint64_t repairs;		/* tables found changed and replaced at once */
 };
 
 struct bh_agent {
@@ -80,6 +85,12 @@ struct bh_agent {
 	struct bh_docker *docker;
 	struct bh_logrx *logrx;
 	struct bh_http *metrics;	/* the /metrics endpoint, NULL when off */
+	struct bh_tamper *tamper;
+	struct bh_fds fds;	/* RLIMIT_NOFILE found and set at start */
+	uint32_t table_flags;	/* of the tables programmed: 0 unowned, BH_NFT_F_OWNED */
+	char table_mode_why[128];
+	bool enforcing;		/* false after the operator's reset, until reload */
+	bool closer;		/* the netlink closer thread was started */
 	unsigned int handles;	/* loop handles open (for the close count) */
 	bool started, ready, stopping, docker_synced, watch_on, ctl_on;
 	bool docker_lost;	/* source-lost reported, source-regained not yet */
@@ -158,6 +169,21 @@ extern const char *const bh_wl_state_names[BH_WL_STATES];
 struct bh_workload;
 enum bh_wl_state bh_agent_workload_state(const struct bh_agent *a, const struct bh_workload *w);
 
+/*
+ * The operator's break-glass: remove every table the agent programmed and
+ * stop enforcing until the next reload (SIGHUP, `bulkhead reload`). With
+ * owned tables nobody else can remove them. Returns the number of tables
+ * removed, or a negative errno (some could not be).
+ */
+int bh_agent_reset(struct bh_agent *a);
+
+/*
+ * The tamper monitors' callback (agent_tamper.c): a tamper line per table
+ * and way another process changed in a workload's namespace, and the
+ * workload's table repaired at once when it was ours (or events were lost).
+ */
+void bh_agent_tamper_cb(void *arg, const char *ns, const char *name, const struct bh_nft_txn *t);
+
 /* The status answer (new reference, NULL on OOM). */
 json_t *bh_agent_status(struct bh_agent *a);
 
@@ -167,6 +193,8 @@ json_t *bh_agent_status(struct bh_agent *a);
  *   {"cmd":"reload"}                          {"ok":bool,"generation":N,"error":...}
  *   {"cmd":"reconcile","workload":"ns/name"}  recompile and program now, that
  *                                             workload first (a pre-start hook)
+ *   {"cmd":"reset"}                           remove every table and stop enforcing
+ *                                             until reload (the operator's break-glass)
  */
 json_t *bh_agent_control_handler(struct bh_control *c, json_t *req);
 

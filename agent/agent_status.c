@@ -2,9 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "log/logrx.h"
+#include "agent/tamper.h"
+#include "netlink/nl_close.h"
+#include "netlink/nft.h"
 
 /*
  * What the agent reports: the latency windows, the status answer (what
@@ -182,11 +186,30 @@ static json_t *lat_json(const struct bh_lat *l)
 			 (json_int_t)l->n);
 }
 
+/* Sockets, descriptors and closes: what enforcing costs the process. */
+static json_t *kernel_json(const struct bh_agent *a)
+{
+	struct bh_tamper_stats ts = { 0 };
+	struct bh_nl_close_stats cs;
+
+	if (a->tamper)
+		bh_tamper_stats_get(a->tamper, &ts);
+	bh_nl_close_stats_get(&cs);
+	return json_pack("{s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
+			 "fds_open", (json_int_t)bh_fds_open(), "fd_limit", (json_int_t)a->fds.soft,
+			 "fds_per_namespace", BH_FDS_PER_NS, "namespaces_max",
+			 (json_int_t)bh_fds_namespaces(&a->fds), "tamper_monitors",
+			 (json_int_t)ts.monitors, "tamper_events_lost", (json_int_t)ts.lost,
+			 "sockets_closed", (json_int_t)cs.closed, "sockets_closing",
+			 (json_int_t)cs.pending, "close_ms_total", cs.total_us / 1000.0,
+			 "close_ms_max", cs.max_us / 1000.0);
+}
+
 json_t *bh_agent_status(struct bh_agent *a)
 {
 	const struct bh_gen *g = bh_state_current(&a->st);
 	struct bh_logrx_stats ls = { 0 };
-	json_t *o, *wls;
+	json_t *o, *wls, *cnt;
 
 	if (a->logrx)
 		bh_logrx_stats_get(a->logrx, &ls);
@@ -224,6 +247,15 @@ json_t *bh_agent_status(struct bh_agent *a)
 			    json_integer((json_int_t)ls.open_errors));
 	json_object_set_new(json_object_get(o, "counters"), "identity_conflicts",
 			    json_integer((json_int_t)a->st.identity_conflicts));
+	cnt = json_object_get(o, "counters");
+	json_object_set_new(cnt, "tamper_events", json_integer((json_int_t)a->cnt.tamper));
+	json_object_set_new(cnt, "repairs", json_integer((json_int_t)a->cnt.repairs));
+	json_object_set_new(cnt, "namespaces_elements_only",
+			    json_integer((json_int_t)a->rec.ns_deltas));
+	json_object_set_new(o, "table_mode", json_string(bh_nft_mode_name(a->table_flags)));
+	json_object_set_new(o, "table_mode_reason", json_string(a->table_mode_why));
+	json_object_set_new(o, "enforcing", json_boolean(a->enforcing));
+	json_object_set_new(o, "kernel", kernel_json(a));
 	json_object_set_new(o, "latency_ms", lat_json(&a->lat));
 	json_object_set_new(o, "docker_start_to_enforced_ms", lat_json(&a->docker_lat));
 	return o;

@@ -54,6 +54,10 @@ const struct bh_opt bh_opts[BH_O_MAX] = {
 			       "delay between a file change and the reconcile" },
 	[BH_O_REMOVE_ON_EXIT] = { "remove-on-exit", 0, BH_OPT_BOOL, NULL, NULL, 0, 0,
 				  "delete the tables on SIGTERM/SIGINT; rules stay in force otherwise" },
+	[BH_O_TABLE_MODE] = { "table-mode", 0, BH_OPT_STR, "auto", "auto|owned|unowned", 0, 0,
+			      "owned: tables only this process may change, kept in force when it "
+			      "exits (Linux 6.9+); unowned: plain tables; auto: owned where the kernel "
+			      "keeps owned tables" },
 	[BH_O_HOSTNAME] = { "hostname", 0, BH_OPT_STR, NULL, "NAME", 0, 0,
 			    "host.hostname in log lines (the system hostname when unset)" },
 #define LIMIT_OPT(field, id, name, def, help) \
@@ -146,6 +150,7 @@ static const struct agent_opt {
 	{ BH_O_RESYNC_INTERVAL, OFF(resync_interval) },
 	{ BH_O_DEBOUNCE_MS, OFF(debounce_ms) },
 	{ BH_O_REMOVE_ON_EXIT, OFF(remove_on_exit) },
+	{ BH_O_TABLE_MODE, OFF(table_mode) },
 	{ BH_O_HOSTNAME, OFF(hostname) },
 #define LIMIT_AGENT_OPT(field, id, name, def, help) { BH_O_LIMIT_##id, OFF(limits.field) },
 	BH_LIMITS(LIMIT_AGENT_OPT)
@@ -621,6 +626,13 @@ int bh_agent_config_parse(struct bh_agent_config *c, int argc, char **argv, FILE
 		r = list_add(c, "-");
 		if (r < 0)
 			return r;
+	}
+	if (strcmp(c->table_mode, "auto") && strcmp(c->table_mode, "owned") &&
+	    strcmp(c->table_mode, "unowned")) {
+		if (err)
+			fprintf(err, "bulkhead agent: invalid value '%s' for --table-mode "
+				"(auto, owned or unowned)\n", c->table_mode);
+		return -EINVAL;
 	}
 	return 0;
 }

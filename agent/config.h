@@ -54,6 +54,7 @@ enum bh_opt_id {
 	BH_O_RESYNC_INTERVAL,
 	BH_O_DEBOUNCE_MS,
 	BH_O_REMOVE_ON_EXIT,
+	BH_O_TABLE_MODE,
 	BH_O_HOSTNAME,
 #define BH_O_LIMIT_ID(field, id, name, def, help) BH_O_LIMIT_##id,
 	BH_LIMITS(BH_O_LIMIT_ID)	/* --limit-NAME: policy/limits.h, in its order */
@@ -105,6 +106,7 @@ struct bh_agent_config {
 	char *control;		/* control socket path */
 	uint32_t control_allow_uid;	/* a uid besides root allowed on it, 0 = none */
 	char *hostname;		/* host.hostname in log lines; NULL: gethostname() */
+	char *table_mode;	/* "auto", "owned" or "unowned" (netlink/nft.h) */
 	uint32_t log_group;	/* NFLOG group */
 	uint32_t log_rate;	/* log messages per second per workload and direction */
 	uint32_t log_burst;

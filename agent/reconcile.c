@@ -11,35 +11,6 @@
 
 #define ERR_LEN 256
 
-static int nft_program(const char *netns, const struct bh_rec_prog *p, char *err, size_t errlen)
-{
-	struct bh_nft_batch *b;
-	int r;
-
-	r = bh_nft_batch_alloc(&b);
-	if (r < 0)
-		return r;
-	r = bh_nft_build_table(b, p->c, p->group, p->o);
-	if (r) {
-		snprintf(err, errlen, "building the table: %s", strerror(-r));
-		goto out;
-	}
-	if (p->dump) {
-		fprintf(p->dump, "# batch for %s: %zu messages\n", netns, bh_nft_batch_msgs(b));
-		bh_nft_batch_fprint(b, p->dump);
-	}
-	r = bh_nft_apply(netns, b, p->dry_run ? BH_NFT_DRY_RUN : 0, err, errlen);
-out:
-	bh_nft_batch_free(b);
-	return r;
-}
-
-const struct bh_rec_ops bh_rec_ops_nft = {
-	.program = nft_program,
-	.remove = bh_nft_delete,
-	.stamp = bh_nft_table_stamp,
-};
-
 void bh_reconcile_init(struct bh_reconcile *r, const struct bh_emit_opts *o,
 		       const struct bh_rec_ops *ops)
 {
@@ -48,8 +19,10 @@ void bh_reconcile_init(struct bh_reconcile *r, const struct bh_emit_opts *o,
 	r->ops = ops ? ops : &bh_rec_ops_nft;
 }
 
-static void wl_free(struct bh_rec_wl *w)
+static void wl_free(struct bh_reconcile *r, struct bh_rec_wl *w)
 {
+	if (r->ops->release)
+		r->ops->release(r, w);
 	free(w->ns);
 	free(w->name);
 	free(w->netns);
@@ -59,7 +32,7 @@ static void wl_free(struct bh_rec_wl *w)
 void bh_reconcile_deinit(struct bh_reconcile *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		wl_free(&r->v[i]);
+		wl_free(r, &r->v[i]);
 	free(r->v);
 	r->v = NULL;
 	r->n = r->cap = 0;
@@ -120,7 +93,7 @@ static struct bh_rec_wl *entry_get(struct bh_reconcile *r, const char *ns, const
 	w.ns = strdup(ns);
 	w.name = strdup(name);
 	if (!w.ns || !w.name) {
-		wl_free(&w);
+		wl_free(r, &w);
 		return NULL;
 	}
 	memmove(&r->v[at + 1], &r->v[at], (r->n - at) * sizeof(*r->v));
@@ -228,12 +201,24 @@ int bh_reconcile_adopt(struct bh_reconcile *r, const struct bh_gen *g, uint64_t 
 			return -ENOMEM;
 		if (w->programmed)
 			continue;
-		rc = r->ops->stamp(w->netns, &ks);
+		rc = r->ops->stamp(r, w, &ks);
 		if (rc == 1 && ks.generation > *max_gen)
 			*max_gen = ks.generation;
 		want = want_digest(r, g->comp, grp);
 		if (!kernel_has(rc, &ks, want))
 			continue;
+		/*
+		 * The stamp names the table as it was built; element deltas (an
+		 * agent's) change the content and not the stamp: confirm it.
+		 */
+		if (want != BH_REC_NO_TABLE) {
+			struct bh_emit_opts o = r->opts;
+			struct bh_rec_prog p = { g->comp, grp, &o, false, NULL, false };
+
+			o.generation = ks.generation;
+			if (r->ops->verify(r, w, &p, true) != 1)
+				continue;
+		}
 		w->programmed = true;
 		w->digest = want;
 		w->gen = want == BH_REC_NO_TABLE ? 0 : ks.generation;
@@ -256,50 +241,42 @@ static void failed(struct bh_reconcile *r, struct bh_rec_wl *w, int rc, const ch
 		r->cb(r->cb_arg, w, rc, false);
 }
 
-/* Program one workload's namespace if needed. Returns 1 when touched, 0 when not, <0 failure. */
-static int do_one(struct bh_reconcile *r, const struct bh_gen *g, size_t i, unsigned int flags,
-		  struct bh_rec_stats *st)
+/* Does w still hold the table of group grp of g, as programmed (its generation)? 1, 0, <0 */
+static int verify(struct bh_reconcile *r, struct bh_rec_wl *w, const struct bh_gen *g, size_t grp,
+		  bool deep)
 {
-	size_t grp = g->comp->wl_group[i];
 	struct bh_emit_opts o = r->opts;
-	bool dry = flags & BH_REC_DRY_RUN, recreate = false;
+	struct bh_rec_prog p = { g->comp, grp, &o, false, NULL, false };
+
+	o.generation = w->gen;
+	return r->ops->verify(r, w, &p, deep);
+}
+
+/*
+ * Programs (or removes, want == BH_REC_NO_TABLE) w's namespace for group
+ * grp of g. full: no element delta. Returns 1 (touched) or a failure.
+ */
+static int program(struct bh_reconcile *r, struct bh_rec_wl *w, const struct bh_gen *g,
+		   size_t grp, uint64_t want, unsigned int flags, bool recreate,
+		   struct bh_rec_stats *st)
+{
+	bool dry = flags & BH_REC_DRY_RUN;
+	struct bh_emit_opts o = r->opts;
 	char err[ERR_LEN] = "";
-	struct bh_rec_wl *w;
-	uint64_t want, gen;
+	uint64_t gen;
 	int rc;
 
-	w = entry_of(r, &g->inv->wl[i]);
-	if (!w)
-		return -ENOMEM;
-	w->present = true;
-	w->did = BH_REC_SKIPPED;
-	if (!w->netns)
-		return 0;
-	want = want_digest(r, g->comp, grp);
-	if (w->programmed && w->digest == want && !(flags & BH_REC_FORCE)) {
-		struct bh_nft_stamp ks;
-
-		if (flags & BH_REC_VERIFY) {
-			rc = r->ops->stamp(w->netns, &ks);
-			recreate = !kernel_has(rc, &ks, want) ||
-				   (want != BH_REC_NO_TABLE && ks.generation != w->gen);
-		}
-		if (!recreate) {
-			w->did = BH_REC_UNCHANGED;
-			st->unchanged++;
-			return 0;
-		}
-	}
 	/* the same table keeps its number, also when programmed again by force */
 	gen = w->programmed && w->digest == want && !recreate ? w->gen : g->id;
 	if (want == BH_REC_NO_TABLE) {
 		gen = 0;
-		rc = dry ? 0 : r->ops->remove(w->netns, err, sizeof(err));
+		rc = dry ? 0 : r->ops->remove(r, w, err, sizeof(err));
 	} else {
-		struct bh_rec_prog p = { g->comp, grp, &o, dry, r->dump };
+		struct bh_rec_prog p = { g->comp, grp, &o, dry, r->dump,
+					 recreate || (flags & BH_REC_FORCE) || !w->programmed };
 
 		o.generation = gen;
-		rc = r->ops->program(w->netns, &p, err, sizeof(err));
+		rc = r->ops->program(r, w, &p, err, sizeof(err));
 	}
 	if (rc < 0) {
 		failed(r, w, rc, err, st);
@@ -314,6 +291,12 @@ static int do_one(struct bh_reconcile *r, const struct bh_gen *g, size_t i, unsi
 		st->touched++;
 		r->ns_programmed += !dry;
 	}
+	if (rc == 1) {
+		/* only set elements moved: the rules log the generation they had */
+		gen = w->gen;
+		st->deltas++;
+		r->ns_deltas++;
+	}
 	if (!dry) {
 		w->programmed = true;
 		w->digest = want;
@@ -327,6 +310,67 @@ static int do_one(struct bh_reconcile *r, const struct bh_gen *g, size_t i, unsi
 	if (r->cb)
 		r->cb(r->cb_arg, w, 0, false);
 	return 1;
+}
+
+/* Program one workload's namespace if needed. Returns 1 when touched, 0 when not, <0 failure. */
+static int do_one(struct bh_reconcile *r, const struct bh_gen *g, size_t i, unsigned int flags,
+		  struct bh_rec_stats *st)
+{
+	size_t grp = g->comp->wl_group[i];
+	bool recreate = false;
+	struct bh_rec_wl *w;
+	uint64_t want;
+
+	w = entry_of(r, &g->inv->wl[i]);
+	if (!w)
+		return -ENOMEM;
+	w->present = true;
+	w->did = BH_REC_SKIPPED;
+	if (!w->netns)
+		return 0;
+	want = want_digest(r, g->comp, grp);
+	if (w->programmed && w->digest == want && !(flags & BH_REC_FORCE)) {
+		if (flags & BH_REC_VERIFY)
+			recreate = want == BH_REC_NO_TABLE ? false : verify(r, w, g, grp, false) != 1;
+		if (!recreate) {
+			w->did = BH_REC_UNCHANGED;
+			st->unchanged++;
+			return 0;
+		}
+	}
+	return program(r, w, g, grp, want, flags, recreate, st);
+}
+
+int bh_reconcile_check(struct bh_reconcile *r, const struct bh_gen *g, const char *ns,
+		       const char *name)
+{
+	long e = find(r, ns, name, NULL);
+	struct bh_rec_stats st;
+	struct bh_rec_wl *w;
+
+	if (e < 0)
+		return -ENOENT;
+	w = &r->v[e];
+	if (!w->programmed || !w->netns || w->digest == BH_REC_NO_TABLE)
+		return -ENOENT;
+	for (size_t i = 0; i < g->inv->n_wl; i++) {
+		const struct bh_workload *wl = &g->inv->wl[i];
+		size_t grp = g->comp->wl_group[i];
+		int rc;
+
+		if (strcmp(wl->namespace ? wl->namespace : "default", ns) || strcmp(wl->name, name))
+			continue;
+		/* programmed from another ruleset: the next run reprograms it anyway */
+		if (w->digest != want_digest(r, g->comp, grp))
+			return -ENOENT;
+		rc = verify(r, w, g, grp, true);
+		if (rc == 1)
+			return 0;
+		memset(&st, 0, sizeof(st));
+		rc = program(r, w, g, grp, w->digest, 0, true, &st);
+		return rc < 0 ? rc : 1;
+	}
+	return -ENOENT;
 }
 
 /* Drop entries of workloads no longer desired, removing their tables. */
@@ -344,7 +388,7 @@ static void sweep(struct bh_reconcile *r, unsigned int flags, struct bh_rec_stat
 		if (w->programmed && w->netns && w->digest != BH_REC_NO_TABLE) {
 			char err[ERR_LEN] = "";
 			/* The namespace is often gone already (container stopped): fine. */
-			int rc = r->ops->remove(w->netns, err, sizeof(err));
+			int rc = r->ops->remove(r, w, err, sizeof(err));
 
 			if (!rc) {
 				st->removed++;
@@ -353,7 +397,7 @@ static void sweep(struct bh_reconcile *r, unsigned int flags, struct bh_rec_stat
 			if (r->cb)
 				r->cb(r->cb_arg, w, rc, true);
 		}
-		wl_free(w);
+		wl_free(r, w);
 	}
 	r->n = k;
 }
@@ -405,7 +449,7 @@ int bh_reconcile_run(struct bh_reconcile *r, const struct bh_gen *g, unsigned in
 
 int bh_reconcile_remove_all(struct bh_reconcile *r)
 {
-	int res = 0;
+	int res = 0, removed = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
 		struct bh_rec_wl *w = &r->v[i];
@@ -414,11 +458,15 @@ int bh_reconcile_remove_all(struct bh_reconcile *r)
 
 		if (!w->programmed || !w->netns || w->digest == BH_REC_NO_TABLE)
 			continue;
-		rc = r->ops->remove(w->netns, err, sizeof(err));
+		rc = r->ops->remove(r, w, err, sizeof(err));
 		if (rc < 0 && !res)
 			res = rc;
-		if (!rc)
+		if (!rc) {
 			w->programmed = false;
+			removed++;
+		}
+		if (r->ops->release)
+			r->ops->release(r, w);
 	}
-	return res;
+	return res < 0 ? res : removed;
 }

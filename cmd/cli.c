@@ -86,6 +86,8 @@ static int shared_set(const struct bh_cli_spec *spec, enum bh_opt_id id, const c
 		out->inventory = arg;
 	} else if (id == BH_O_CONTROL) {
 		out->control = arg;
+	} else if (id == BH_O_TABLE_MODE) {
+		out->table_mode = arg;
 	} else if (id == BH_O_POLICIES) {
 		if (out->n_policies == BH_CLI_MAX_POLICIES)
 			return bh_cli_usage_error(spec, "more than %d --policies", BH_CLI_MAX_POLICIES);
@@ -104,6 +106,7 @@ int bh_cli_parse(const struct bh_cli_spec *spec, int argc, char **argv, struct b
 
 	memset(out, 0, sizeof(*out));
 	out->control = BH_CONTROL_DEFAULT;
+	out->table_mode = bh_opts[BH_O_TABLE_MODE].def;
 	bh_emit_opts_default(&out->emit);
 	bh_limits_default(&out->limits);
 	if (!lo || !so) {

@@ -67,6 +67,7 @@ struct bh_cli {
 	struct bh_emit_opts emit;	/* --log-group/-rate/-burst, --generation (defaults filled) */
 	bool have_generation;
 	struct bh_limits limits;	/* --limit-* (defaults filled) */
+	const char *table_mode;		/* --table-mode, default "auto" */
 	int first_operand;		/* index in argv */
 };
 

@@ -87,6 +87,11 @@ static void print_table(json_t *st)
 		bh_diag_fputs(json_string_value(json_object_get(st, "last_error")), stdout);
 		fputc('\n', stdout);
 	}
+	if (json_is_string(json_object_get(st, "table_mode")))
+		printf("tables: %s (%s)%s\n", json_string_value(json_object_get(st, "table_mode")),
+		       json_string_value(json_object_get(st, "table_mode_reason")) ?: "",
+		       json_is_false(json_object_get(st, "enforcing")) ?
+		       "; NOT ENFORCING since the operator's reset, until `bulkhead reload`" : "");
 	printf("%-16s %-20s %-5s %-9s %-24s %s\n", "NAMESPACE", "NAME", "GEN", "STATE", "IPS",
 	       "NETNS");
 	json_array_foreach(wls, i, w) {

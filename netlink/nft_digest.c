@@ -89,10 +89,14 @@ static void table_line(struct canon *x, const struct nftnl_table *t)
 {
 	char s[128];
 
+	/*
+	 * Persist is content; owner is a state: the kernel clears it when the
+	 * owning socket closes (an apply that exited, an agent that died).
+	 */
 	snprintf(s, sizeof(s), "table %s flags 0x%x",
 		 nftnl_table_get_str(t, NFTNL_TABLE_NAME),
 		 nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) ?
-		 nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) & BH_NFT_F_OWNED : 0);
+		 nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) & BH_NFT_F_PERSIST : 0);
 	emit(x, s);
 }
 

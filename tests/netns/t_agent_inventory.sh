@@ -3,6 +3,8 @@
 # while it runs, an invalid edit keeps the old rules, a table deleted by hand
 # comes back after a resync, kill -9 and restart never opens access, and
 # denied connections are logged as JSON lines with the right fields.
+# The agent runs with --table-mode unowned: deleting its table by hand is
+# what this test does, and owned tables refuse that (t_agent_owned.sh).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent_lib.sh"
 
@@ -47,7 +49,7 @@ EOF2
 
 CTL=$D/ctl.sock
 ARGS=(--policies "$D/pol" --inventory "$D/inv.yaml" --control "$CTL" --debounce-ms 100
-      --resync-interval 2 --hostname node-t)
+      --resync-interval 2 --hostname node-t --table-mode unowned)
 start_agent "$D/log.json" "${ARGS[@]}"
 check "agent writes a start line" eventually 5 log_has '.event.action=="start"'
 check "ready line once every namespace is enforced" eventually 10 log_has '.event.action=="ready"'

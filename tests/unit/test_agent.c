@@ -168,8 +168,10 @@ static struct bh_nft_stamp *fake_held(const char *netns)
 	return &fake.held[fake.n_held++].st;
 }
 
-static int fake_program(const char *netns, const struct bh_rec_prog *p, char *err, size_t errlen)
+static int fake_program(struct bh_reconcile *r, struct bh_rec_wl *w, const struct bh_rec_prog *p,
+			char *err, size_t errlen)
 {
+	const char *netns = w->netns;
 	struct bh_nft_stamp *h;
 
 	if (fake.n_prog < 16)
@@ -183,9 +185,9 @@ static int fake_program(const char *netns, const struct bh_rec_prog *p, char *er
 	return 0;
 }
 
-static int fake_remove(const char *netns, char *err, size_t errlen)
+static int fake_remove(struct bh_reconcile *r, struct bh_rec_wl *w, char *err, size_t errlen)
 {
-	struct bh_nft_stamp *h = fake_held(netns);
+	struct bh_nft_stamp *h = fake_held(w->netns);
 
 	fake.n_removed++;
 	if (h)
@@ -193,8 +195,9 @@ static int fake_remove(const char *netns, char *err, size_t errlen)
 	return 0;
 }
 
-static int fake_stamp(const char *netns, struct bh_nft_stamp *st)
+static int fake_stamp(struct bh_reconcile *r, struct bh_rec_wl *w, struct bh_nft_stamp *st)
 {
+	const char *netns = w->netns;
 	const struct bh_nft_stamp *h = fake_held(netns);
 
 	fake.n_exists++;
@@ -205,7 +208,20 @@ static int fake_stamp(const char *netns, struct bh_nft_stamp *st)
 	return 1;
 }
 
-static const struct bh_rec_ops fake_ops = { fake_program, fake_remove, fake_stamp };
+/* The content check: what the namespace holds is what p builds, generation included. */
+static int fake_verify(struct bh_reconcile *r, struct bh_rec_wl *w, const struct bh_rec_prog *p,
+		       bool deep)
+{
+	struct bh_nft_stamp st;
+
+	if (fake_stamp(r, w, &st) != 1)
+		return 0;
+	return st.digest == bh_nft_digest(p->c, p->group, p->o) &&
+	       st.generation == p->o->generation;
+}
+
+static const struct bh_rec_ops fake_ops = { fake_program, fake_remove, fake_stamp, fake_verify,
+					    NULL };
 
 static void load(struct bh_state *st, const char *pol, const char *inv)
 {
@@ -291,7 +307,7 @@ static void test_reconcile_only_changed(void **state)
 	assert_null(bh_state_gen_find(&st, id1));
 	assert_non_null(bh_state_gen_find(&st, bh_state_current(&st)->id));
 
-	assert_int_equal(bh_reconcile_remove_all(&r), 0);
+	assert_int_equal(bh_reconcile_remove_all(&r), 3);	/* tables removed */
 	assert_int_equal(fake.n_removed, 1 + 3);
 	bh_reconcile_deinit(&r);
 	bh_state_deinit(&st);
