@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/array.h"
 #include "agent/reconcile.h"
 #include "agent/tamper.h"
 
@@ -87,15 +88,8 @@ static int mon_open(struct bh_tamper *x, const struct bh_rec_wl *w)
 	m->netns = strdup(w->netns);
 	if (!m->ns || !m->name || !m->netns)
 		goto fail;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 32;
-		struct mon **v = realloc(x->v, cap * sizeof(*v));
-
-		if (!v)
-			goto fail;
-		x->v = v;
-		x->cap = cap;
-	}
+	if (bh_array_reserve(x->v, x->cap, x->n + 1, 32))
+		goto fail;
 	rc = bh_nft_mon_open(w->netns, &m->m);
 	if (rc < 0)
 		goto fail;
@@ -134,22 +128,24 @@ static int mon_sort_cmp(const void *a, const void *b)
 	return mon_cmp(*(struct mon *const *)a, y->ns, y->name);
 }
 
+struct mon_key {
+	const char *ns, *name;
+};
+
+static int mon_key_cmp(const void *key, const void *elem)
+{
+	const struct mon_key *k = key;
+
+	return -mon_cmp(*(struct mon *const *)elem, k->ns, k->name);
+}
+
+/* The monitor of ns/name among the first n (sorted), or NULL. */
 static struct mon *mon_find(struct bh_tamper *x, size_t n, const char *ns, const char *name)
 {
-	size_t lo = 0, hi = n;
+	const struct mon_key k = { ns, name };
+	struct mon **hit = bh_sorted_find(&k, x->v, n, sizeof(*x->v), mon_key_cmp);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = mon_cmp(x->v[mid], ns, name);
-
-		if (!c)
-			return x->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return hit ? *hit : NULL;
 }
 
 void bh_tamper_sync(struct bh_tamper *x, const struct bh_reconcile *rec)

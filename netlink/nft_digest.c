@@ -24,6 +24,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include "lib/array.h"
 #include "policy/compile.h"
 #include "netlink/nft.h"
 #include "netlink/nft_conn.h"
@@ -330,17 +331,8 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_set_nlmsg_parse(nlh, s) == 0 &&
 	    !strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), BH_TABLE)) {
 		set_line(d->x, s);
-		if (d->n_sets == d->cap) {
-			size_t cap = d->cap ? d->cap * 2 : 16;
-			char **v = realloc(d->sets, cap * sizeof(*v));
-
-			if (!v)
-				ret = MNL_CB_ERROR;
-			else {
-				d->sets = v;
-				d->cap = cap;
-			}
-		}
+		if (bh_array_reserve(d->sets, d->cap, d->n_sets + 1, 16))
+			ret = MNL_CB_ERROR;
 		if (ret == MNL_CB_OK &&
 		    !(d->sets[d->n_sets++] = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME)))) {
 			d->n_sets--;

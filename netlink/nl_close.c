@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/array.h"
 #include "netlink/nl_close.h"
 
 static struct {
@@ -117,16 +118,7 @@ void bh_nl_close(int fd)
 		return;
 	pthread_mutex_lock(&cl.lock);
 	if (cl.running && !cl.stop) {
-		if (cl.n == cl.cap) {
-			size_t cap = cl.cap ? cl.cap * 2 : 64;
-			int *q = realloc(cl.q, cap * sizeof(*q));
-
-			if (q) {
-				cl.q = q;
-				cl.cap = cap;
-			}
-		}
-		if (cl.n < cl.cap) {
+		if (!bh_array_reserve(cl.q, cl.cap, cl.n + 1, 64)) {
 			cl.q[cl.n++] = fd;
 			cl.st.pending = cl.n;
 			pthread_cond_signal(&cl.wake);
