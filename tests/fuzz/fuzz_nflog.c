@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// fuzz-sources: netlink/nflog.c log/pkt_decode.c
+// fuzz-sources: netlink/nflog.c netlink/nl_close.c log/pkt_decode.c
 /*
  * The NFLOG attribute parser on arbitrary datagrams, walked as the reader
  * walks them (bh_nflog_msg_next), each event's payload then fed to
