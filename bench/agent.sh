@@ -29,6 +29,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+bash "$ROOT/bench/kernel-info"
 echo "creating $MAXN namespaces..."
 for ((i = 0; i < MAXN; i++)); do echo "netns add $P-$i"; done | ip -batch - || exit 1
 

@@ -249,7 +249,10 @@ int bh_cmd_apply(int argc, char **argv)
 	a.rec.dump = a.debug_netlink ? stderr : NULL;
 	g.inv = a.in.inv;
 	g.comp = a.in.c;
-	if (bh_reconcile_adopt(&a.rec, &g, &max_gen) < 0)
+	/* --force with --generation: nothing to learn from the tables in place */
+	max_gen = 0;
+	if ((!(a.flags & BH_REC_FORCE) || !a.args.have_generation) &&
+	    bh_reconcile_adopt(&a.rec, &g, &max_gen) < 0)
 		goto nomem;
 	g.id = a.args.have_generation ? a.args.emit.generation : max_gen + 1;
 	if (bh_reconcile_run(&a.rec, &g, a.flags, NULL, NULL) == -ENOMEM)
