@@ -187,7 +187,7 @@ static json_t *lat_json(const struct bh_lat *l)
 }
 
 /* Sockets, descriptors and closes: what enforcing costs the process. */
-static json_t *kernel_json(const struct bh_agent *a)
+static json_t *resources_json(const struct bh_agent *a)
 {
 	struct bh_tamper_stats ts = { 0 };
 	struct bh_nl_close_stats cs;
@@ -255,7 +255,7 @@ json_t *bh_agent_status(struct bh_agent *a)
 	json_object_set_new(o, "table_mode", json_string(bh_nft_mode_name(a->table_flags)));
 	json_object_set_new(o, "table_mode_reason", json_string(a->table_mode_why));
 	json_object_set_new(o, "enforcing", json_boolean(a->enforcing));
-	json_object_set_new(o, "kernel", kernel_json(a));
+	json_object_set_new(o, "resources", resources_json(a));
 	json_object_set_new(o, "latency_ms", lat_json(&a->lat));
 	json_object_set_new(o, "docker_start_to_enforced_ms", lat_json(&a->docker_lat));
 	return o;

@@ -39,7 +39,7 @@ CTL=$D/ctl.sock
 fds() { ls "/proc/$AGENT_PID/fd" | wc -l; }
 status() { "$BULKHEAD" status --json --control "$CTL"; }
 reload() { "$BULKHEAD" reload --control "$CTL" >/dev/null; }
-closing() { [ "$(status | jq .kernel.sockets_closing)" = 0 ]; }
+closing() { [ "$(status | jq .resources.sockets_closing)" = 0 ]; }
 
 inventory without
 start_agent "$D/log.json" --policies "$D/pol" --inventory "$D/inv.yaml" --control "$CTL" \
@@ -65,8 +65,8 @@ check_eq "every reload answered" 0 "$bad"
 check "no close left pending" eventually 5 closing
 check_eq "descriptors after $((ROUNDS * N)) create/remove cycles: as at the start" "$base" "$(fds)"
 check_eq "every table removed" 0 "$(for ((i = 0; i < N; i++)); do ip netns exec "$P-$i" nft list tables; done | grep -c bulkhead)"
-check_eq "tamper monitors: none left" 0 "$(status | jq .kernel.tamper_monitors)"
+check_eq "tamper monitors: none left" 0 "$(status | jq .resources.tamper_monitors)"
 check_eq "log readers: none left" 0 "$(status | jq .counters.log_readers)"
 check_eq "no tamper reported (all changes were the agent's own)" 0 "$(status | jq .counters.tamper_events)"
-diag "closes: $(status | jq -c '.kernel | {sockets_closed, close_ms_total, close_ms_max}')"
+diag "closes: $(status | jq -c '.resources | {sockets_closed, close_ms_total, close_ms_max}')"
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID"
