@@ -9,12 +9,10 @@
 #include "agent/agent.h"
 #include "agent/http.h"
 #include "agent/metrics.h"
-#include "agent/tamper.h"
 #include "source/docker.h"
 #include "log/logrx.h"
 #include "netlink/netns.h"
 #include "policy/diag.h"
-#include "netlink/nl_close.h"
 #include "netlink/nft.h"
 
 /* Namespaces that failed are retried this often until they succeed. */
@@ -203,25 +201,6 @@ static json_t *ms_of(uint64_t us)
 	return json_real((double)us / 1000.0);
 }
 
-static void emit_ready(struct bh_agent *a)
-{
-	const struct bh_gen *g = bh_state_current(&a->st);
-	size_t enforced = 0;
-
-	for (size_t i = 0; i < a->rec.n; i++)
-		enforced += a->rec.v[i].programmed;
-	a->ready = true;
-	bh_out_lifecycle(&a->out, "ready", "success",
-			 json_pack("{s:I, s:I, s:I, s:o, s:s, s:s}", "generation",
-				   (json_int_t)(g ? g->id : 0), "workloads",
-				   (json_int_t)(g ? g->inv->n_wl : 0), "namespaces_enforced",
-				   (json_int_t)enforced, "startup_ms",
-				   ms_of((uv_hrtime() - a->start_ns) / 1000), "table_mode",
-				   bh_nft_mode_name(a->table_flags), "table_mode_reason",
-				   a->table_mode_why),
-			 "every namespace is enforced");
-}
-
 static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int flags)
 {
 	const struct bh_gen *g;
@@ -293,8 +272,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 		json_decref(x);
 	bh_agent__logrx_sync(a);
 	bh_agent__isolated_report(a);
-	if (a->tamper)
-		bh_tamper_sync(a->tamper, &a->rec);
+	bh_agent__enforce_sync(a);
 	if (r == -ENOMEM)
 		set_last_error(a, "reconcile: out of memory");
 	if (r < 0) {
@@ -303,7 +281,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 		return;
 	}
 	if (!a->ready && (!a->cfg->docker || a->docker_synced))
-		emit_ready(a);
+		bh_agent__ready_report(a);
 }
 
 /* ---- loop callbacks ------------------------------------------------------------------ */
@@ -518,12 +496,8 @@ json_t *bh_agent_control_handler(struct bh_control *c, json_t *req)
 		r = bh_agent_reconcile_workload_now(a, wl, 0, 0);
 		return json_pack("{s:b, s:s?}", "ok", r == 0, "error", r ? strerror(-r) : NULL);
 	}
-	if (!strcmp(cmd, "reset")) {
-		r = bh_agent_reset(a);
-		return json_pack("{s:b, s:i, s:i, s:s?}", "ok", r >= 0, "tables_removed",
-				 r < 0 ? 0 : r, "pid", (int)getpid(), "error",
-				 r < 0 ? strerror(-r) : NULL);
-	}
+	if (!strcmp(cmd, "reset"))
+		return bh_agent__reset_answer(a);
 	return json_pack("{s:s}", "error", "unknown command");
 }
 
@@ -541,8 +515,6 @@ int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_con
 	a->cfg = cfg;
 	a->start_ns = uv_hrtime();
 	a->enforcing = true;
-	/* three sockets per namespace: see agent/fds.h */
-	bh_fds_raise(&a->fds);
 	if (cfg->hostname)
 		snprintf(a->hostname, sizeof(a->hostname), "%s", cfg->hostname);
 	else if (gethostname(a->hostname, sizeof(a->hostname) - 1))
@@ -560,14 +532,10 @@ int bh_agent_init(struct bh_agent *a, uv_loop_t *loop, const struct bh_agent_con
 	bh_reconcile_init(&a->rec, &o, NULL);
 	a->rec.cb = rec_cb;
 	a->rec.cb_arg = a;
-	/* closing a netfilter socket can wait for an RCU grace period: off the loop */
-	a->closer = bh_nl_closer_start() == 0;
 	bh_out_lifecycle(&a->out, "start", NULL,
-			 json_pack("{s:s?, s:s?, s:s?, s:i, s:i, s:I, s:I}", "policies", cfg->policies,
+			 json_pack("{s:s?, s:s?, s:s?, s:i, s:i}", "policies", cfg->policies,
 				   "inventory", cfg->inventory, "docker", cfg->docker, "log_group",
-				   (int)cfg->log_group, "pid", (int)getpid(), "fd_limit",
-				   (json_int_t)a->fds.soft, "namespaces_max",
-				   (json_int_t)bh_fds_namespaces(&a->fds)),
+				   (int)cfg->log_group, "pid", (int)getpid()),
 			 NULL);
 	r = load_policies(a);
 	if (!r)
@@ -627,9 +595,6 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	r = bh_metrics_start(a, err);
 	if (r < 0)
 		return r;
-	r = bh_tamper_alloc(a->loop, bh_agent_tamper_cb, a, &a->tamper);
-	if (r < 0)
-		return r;
 	if (a->cfg->docker) {
 		struct bh_docker_opts o = { .socket_path = a->cfg->docker };
 
@@ -642,30 +607,12 @@ static int start_handles(struct bh_agent *a, FILE *err)
 	return 0;
 }
 
-/* The table mode in force: --table-mode, and for auto what the kernel supports. */
-static int table_mode(struct bh_agent *a, FILE *err)
-{
-	enum bh_nft_mode m = BH_NFT_MODE_AUTO;
-	int r;
-
-	if (a->cfg->table_mode && bh_nft_mode_parse(a->cfg->table_mode, &m) < 0)
-		return -EINVAL;
-	r = bh_nft_mode_resolve(m, &a->table_flags, a->table_mode_why,
-				sizeof(a->table_mode_why));
-	if (r < 0) {
-		fprintf(err, "bulkhead agent: --table-mode owned: %s\n", a->table_mode_why);
-		return r;
-	}
-	a->rec.table_flags = a->table_flags;
-	return 0;
-}
-
 int bh_agent_start(struct bh_agent *a, FILE *err)
 {
 	int r;
 
 	a->started = true;
-	r = table_mode(a, err);
+	r = bh_agent__enforce_start(a, err);
 	if (r < 0)
 		return r;
 	r = start_handles(a, err);
@@ -719,8 +666,7 @@ void bh_agent_stop(struct bh_agent *a)
 		bh_docker_close(a->docker, docker_closed, a);
 	if (a->logrx)
 		bh_logrx_close(a->logrx);
-	if (a->tamper)
-		bh_tamper_close(a->tamper);
+	bh_agent__enforce_close(a);
 	if (a->watch_on)
 		bh_watch_close(&a->watch, watch_closed);
 	if (a->ctl_on)
@@ -744,12 +690,8 @@ void bh_agent_deinit(struct bh_agent *a)
 	if (a->logrx)
 		bh_logrx_free(a->logrx);
 	a->logrx = NULL;
-	bh_tamper_free(a->tamper);
-	a->tamper = NULL;
 	bh_reconcile_deinit(&a->rec);	/* closes the namespaces' connections */
-	if (a->closer)
-		bh_nl_closer_stop();	/* every queued close done */
-	a->closer = false;
+	bh_agent__enforce_free(a);
 	bh_state_deinit(&a->st);
 	bh_out_close(&a->out);
 	free(a->last_error);

@@ -178,7 +178,23 @@ enum bh_wl_state bh_agent_workload_state(const struct bh_agent *a, const struct 
 int bh_agent_reset(struct bh_agent *a);
 
 /*
- * The tamper monitors' callback (agent_tamper.c): a tamper line per table
+ * agent_enforce.c: the table mode (probed), the closer thread and the
+ * tamper monitors, before the first reconcile (0, or a negative errno
+ * printed to err); closing the monitors with the other handles; freeing
+ * them after the reconciler closed its sockets, and stopping the closer.
+ */
+int bh_agent__enforce_start(struct bh_agent *a, FILE *err);
+void bh_agent__enforce_close(struct bh_agent *a);
+/* agent_enforce.c: tamper monitors for the namespaces programmed now, none for the others. */
+void bh_agent__enforce_sync(struct bh_agent *a);
+void bh_agent__enforce_free(struct bh_agent *a);
+/* agent_enforce.c: the answer to the control socket's {"cmd":"reset"}. */
+json_t *bh_agent__reset_answer(struct bh_agent *a);
+/* agent_enforce.c: the "ready" line, with the table mode in force; a->ready becomes true. */
+void bh_agent__ready_report(struct bh_agent *a);
+
+/*
+ * The tamper monitors' callback (agent_enforce.c): a tamper line per table
  * and way another process changed in a workload's namespace, and the
  * workload's table repaired at once when it was ours (or events were lost).
  */

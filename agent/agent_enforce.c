@@ -8,13 +8,16 @@
  * (possible in unowned mode; in owned mode the kernel refuses such
  * changes, and a foreign table is reported and left alone).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "netlink/nft.h"
 #include "netlink/nft_mon.h"
 #include "agent/tamper.h"
+#include "netlink/nl_close.h"
 
 static bool is_ours(const struct bh_nft_change *c)
 {
@@ -102,11 +105,81 @@ int bh_agent_reset(struct bh_agent *a)
 	a->ready = false;
 	uv_timer_stop(&a->retry);
 	bh_agent__logrx_sync(a);
-	if (a->tamper)
-		bh_tamper_sync(a->tamper, &a->rec);
+	bh_agent__enforce_sync(a);
 	bh_out_lifecycle(&a->out, "reset", r < 0 ? "failure" : "success",
 			 json_pack("{s:i, s:s?}", "tables_removed", r < 0 ? 0 : r, "error",
 				   r < 0 ? strerror(-r) : NULL),
 			 "the operator's reset: tables removed, nothing enforced until reload");
 	return r;
+}
+
+json_t *bh_agent__reset_answer(struct bh_agent *a)
+{
+	int r = bh_agent_reset(a);
+
+	return json_pack("{s:b, s:i, s:i, s:s?}", "ok", r >= 0, "tables_removed", r < 0 ? 0 : r,
+			 "pid", (int)getpid(), "error", r < 0 ? strerror(-r) : NULL);
+}
+
+int bh_agent__enforce_start(struct bh_agent *a, FILE *err)
+{
+	enum bh_nft_mode m = BH_NFT_MODE_AUTO;
+	int r;
+
+	/* the table mode in force: --table-mode, and for auto what the kernel supports */
+	if (a->cfg->table_mode && bh_nft_mode_parse(a->cfg->table_mode, &m) < 0)
+		return -EINVAL;
+	r = bh_nft_mode_resolve(m, &a->table_flags, a->table_mode_why,
+				sizeof(a->table_mode_why));
+	if (r < 0) {
+		fprintf(err, "bulkhead agent: --table-mode owned: %s\n", a->table_mode_why);
+		return r;
+	}
+	a->rec.table_flags = a->table_flags;
+	/* three sockets per namespace: see agent/fds.h */
+	bh_fds_raise(&a->fds);
+	/* closing a netfilter socket can wait for an RCU grace period: off the loop */
+	a->closer = bh_nl_closer_start() == 0;
+	return bh_tamper_alloc(a->loop, bh_agent_tamper_cb, a, &a->tamper);
+}
+
+void bh_agent__enforce_sync(struct bh_agent *a)
+{
+	if (a->tamper)
+		bh_tamper_sync(a->tamper, &a->rec);
+}
+
+void bh_agent__enforce_close(struct bh_agent *a)
+{
+	if (a->tamper)
+		bh_tamper_close(a->tamper);
+}
+
+void bh_agent__enforce_free(struct bh_agent *a)
+{
+	bh_tamper_free(a->tamper);
+	a->tamper = NULL;
+	if (a->closer)
+		bh_nl_closer_stop();	/* every queued close done */
+	a->closer = false;
+}
+
+void bh_agent__ready_report(struct bh_agent *a)
+{
+	const struct bh_gen *g = bh_state_current(&a->st);
+	size_t enforced = 0;
+
+	for (size_t i = 0; i < a->rec.n; i++)
+		enforced += a->rec.v[i].programmed;
+	a->ready = true;
+	bh_out_lifecycle(&a->out, "ready", "success",
+			 json_pack("{s:I, s:I, s:I, s:f, s:s, s:s, s:I, s:I}", "generation",
+				   (json_int_t)(g ? g->id : 0), "workloads",
+				   (json_int_t)(g ? g->inv->n_wl : 0), "namespaces_enforced",
+				   (json_int_t)enforced, "startup_ms",
+				   (uv_hrtime() - a->start_ns) / 1e6, "table_mode",
+				   bh_nft_mode_name(a->table_flags), "table_mode_reason",
+				   a->table_mode_why, "fd_limit", (json_int_t)a->fds.soft,
+				   "namespaces_max", (json_int_t)bh_fds_namespaces(&a->fds)),
+			 "every namespace is enforced");
 }
