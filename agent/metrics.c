@@ -220,6 +220,14 @@ int bh_metrics_render(struct bh_agent *a, char **body, size_t *len)
 	one(&b, "bulkhead_invalid_inputs_total", "counter",
 	    "Policy or inventory reads refused as invalid (the last valid set stays in force).",
 	    (double)a->cnt.invalid_edits);
+	one(&b, "bulkhead_tamper_events_total", "counter",
+	    "Changes by other processes seen in enforced namespaces (tamper lines).",
+	    (double)a->cnt.tamper);
+	one(&b, "bulkhead_tamper_repairs_total", "counter",
+	    "Tables found changed by another process and replaced at once.", (double)a->cnt.repairs);
+	one(&b, "bulkhead_tables_owned", "gauge",
+	    "1 when the tables are owned and persistent (--table-mode), 0 when unowned.",
+	    a->table_flags ? 1 : 0);
 	histogram(&b, "bulkhead_enforce_latency_seconds",
 		  "From a change (file, container event, reload) to its namespaces enforced.", &a->lat);
 	histogram(&b, "bulkhead_container_start_to_enforced_seconds",
