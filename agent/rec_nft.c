@@ -95,28 +95,22 @@ static int build_full(struct bh_reconcile *r, const struct bh_rec_prog *p,
 	return 0;
 }
 
-/*
- * Element differences against the snapshot, when the new table differs
- * from it in peer set elements only (its shape is compared with that of
- * the full build under the snapshot's generation): 1 sent (or nothing to
- * send), 0 not possible, or a negative errno.
- */
-static int try_delta(struct bh_reconcile *r, struct bh_rec_wl *w, const struct bh_rec_prog *p,
-		     char *err, size_t errlen)
+/* Element differences against the snapshot: 1 sent (or nothing to send), 0 not possible, <0. */
+static int try_delta(struct bh_rec_wl *w, const struct bh_rec_prog *p, char *err, size_t errlen)
 {
 	struct bh_emit_opts o = *p->o;
 	struct bh_nft_snap *snap = NULL;
-	struct bh_nft_batch *b = NULL, *full = NULL;
+	struct bh_nft_batch *b;
 	int rc;
 
-	/* the rules, and the generation in their log prefixes, stay */
-	o.generation = bh_nft_snap_generation(w->snap);
-	if ((rc = build_full(r, p, &o, &full)) || (rc = bh_nft_batch_alloc(&b)))
-		goto out;
-	rc = bh_nft_build_delta(b, w->snap, full, p->c, p->group);
+	if ((rc = bh_nft_batch_alloc(&b)))
+		return rc;
+	rc = bh_nft_build_delta(b, w->snap, p->c, p->group, p->o);
 	if (rc != 1)
 		goto out;
-	if ((rc = bh_nft_snap_alloc(full, p->c, p->group, &o, &snap)))
+	/* the rules, and the generation in their log prefixes, stay */
+	o.generation = bh_nft_snap_generation(w->snap);
+	if ((rc = bh_nft_snap_alloc(p->c, p->group, &o, &snap)))
 		goto out;
 	if (bh_nft_batch_msgs(b) && (rc = send(w, p, b, 0, err, errlen)))
 		goto out;
@@ -128,7 +122,6 @@ static int try_delta(struct bh_reconcile *r, struct bh_rec_wl *w, const struct b
 out:
 	bh_nft_snap_free(snap);
 	bh_nft_batch_free(b);
-	bh_nft_batch_free(full);
 	return rc;
 }
 
@@ -142,7 +135,7 @@ static int nft_program(struct bh_reconcile *r, struct bh_rec_wl *w, const struct
 	if ((rc = conn_get(w, err, errlen)))
 		return rc;
 	if (w->snap && !p->full && !p->dry_run) {
-		rc = try_delta(r, w, p, err, errlen);
+		rc = try_delta(w, p, err, errlen);
 		if (rc == 1 || rc == -ENOMEM)
 			return rc;
 		/* a refused delta falls back to the full replacement */
@@ -151,7 +144,7 @@ static int nft_program(struct bh_reconcile *r, struct bh_rec_wl *w, const struct
 		snprintf(err, errlen, "building the table: %s", strerror(-rc));
 		return rc;
 	}
-	if (!p->dry_run && (rc = bh_nft_snap_alloc(b, p->c, p->group, p->o, &snap)))
+	if (!p->dry_run && (rc = bh_nft_snap_alloc(p->c, p->group, p->o, &snap)))
 		goto out;
 	if ((rc = send(w, p, b, p->dry_run ? BH_NFT_DRY_RUN : 0, err, errlen)))
 		goto out;

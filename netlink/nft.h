@@ -100,27 +100,24 @@ int bh_nft_build_empty(struct bh_nft_batch *b);
  */
 struct bh_nft_snap;
 
-/*
- * Snapshot of the table full builds, which is group g of c built with o
- * (a batch from bh_nft_build_table). 0 and *out (free with
- * bh_nft_snap_free), -ENOMEM.
- */
-int bh_nft_snap_alloc(const struct bh_nft_batch *full, const struct bh_compiled *c, size_t g,
-		      const struct bh_emit_opts *o, struct bh_nft_snap **out);
+/* Snapshot of group g of c built with o. 0 and *out (free with bh_nft_snap_free), -ENOMEM. */
+int bh_nft_snap_alloc(const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o,
+		      struct bh_nft_snap **out);
 void bh_nft_snap_free(struct bh_nft_snap *s);
 /* The generation in the snapshot's log prefixes. */
 uint64_t bh_nft_snap_generation(const struct bh_nft_snap *s);
 
 /*
- * Append the set element changes that turn the table of `from` into the
- * table `full` builds (group g of c, built with from's generation: the
- * rules and their log prefixes stay): every element deletion, then every
- * addition. Returns 1 when the tables differ in peer set elements at most
- * (b may get no message at all: they are equal), 0 when they differ in
- * anything else (nothing appended: send full), or -ENOMEM.
+ * Append the set element changes that turn the table built from `from`
+ * into the table of group g of c with o, except that the rules, and the
+ * generation in their log prefixes, stay those of `from`: every element
+ * deletion, then every addition. Returns 1 when the tables differ in peer
+ * set elements at most (b may get no message at all: they are equal), 0
+ * when they differ in anything else (nothing appended: replace the
+ * table), or -ENOMEM.
  */
 int bh_nft_build_delta(struct bh_nft_batch *b, const struct bh_nft_snap *from,
-		       const struct bh_nft_batch *full, const struct bh_compiled *c, size_t g);
+		       const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o);
 
 /* Number of messages (BATCH_BEGIN/END excluded) and of set elements in b. */
 size_t bh_nft_batch_msgs(const struct bh_nft_batch *b);

@@ -172,13 +172,16 @@ static int view_sets_add(struct build *x, const char *v, int dir, const struct b
 	char name[32];
 	int f, ret;
 
+	/* a shape-only batch (element deltas) declares the peer sets, empty */
+	bool none = x->b->shape_only;
+
 	for (f = 0; f < BH_FAM_MAX; f++) {
 		snprintf(name, sizeof(name), "%s%s%d_any", v, dirs[dir].d, f == BH_FAM_V4 ? 4 : 6);
-		ret = bh_nft__set_add(x->b, name, f, false, view->any[f].v, view->any[f].n);
+		ret = bh_nft__set_add(x->b, name, f, false, view->any[f].v, none ? 0 : view->any[f].n);
 		if (ret)
 			return ret;
 		snprintf(name, sizeof(name), "%s%s%d", v, dirs[dir].d, f == BH_FAM_V4 ? 4 : 6);
-		ret = bh_nft__set_add(x->b, name, f, true, view->l4[f].v, view->l4[f].n);
+		ret = bh_nft__set_add(x->b, name, f, true, view->l4[f].v, none ? 0 : view->l4[f].n);
 		if (ret)
 			return ret;
 	}

@@ -9,9 +9,9 @@
  * and go as the full build would have them. Everything else (chains,
  * rules, comments, log settings, which sets exist, the tiers' verdict
  * maps) must be equal, or the caller replaces the table: the snapshot
- * keeps the digest of the table's shape (nft_digest.c: every object but
- * the peer sets' elements), compared with the shape of the new full
- * build. The rules keep the generation they were built with.
+ * keeps the digest of the table's shape (the table built with its peer
+ * sets empty, nft_digest.c), compared with the shape the new ruleset
+ * builds. The rules keep the generation they were built with.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,8 +63,25 @@ void bh_nft_snap_free(struct bh_nft_snap *s)
 	free(s);
 }
 
-int bh_nft_snap_alloc(const struct bh_nft_batch *full, const struct bh_compiled *c, size_t g,
-		      const struct bh_emit_opts *o, struct bh_nft_snap **out)
+/* The digest of the table of group g of c built with o, its peer sets left empty. */
+static int shape_of(const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o,
+		    uint64_t *out)
+{
+	struct bh_nft_batch *b;
+	int ret;
+
+	if ((ret = bh_nft_batch_alloc(&b)))
+		return ret;
+	b->shape_only = true;
+	ret = bh_nft_build_table(b, c, g, o);
+	if (!ret)
+		ret = bh_nft__batch_shape(b, out);
+	bh_nft_batch_free(b);
+	return ret;
+}
+
+int bh_nft_snap_alloc(const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o,
+		      struct bh_nft_snap **out)
 {
 	const struct bh_ruleset *rs = &c->groups[g];
 	struct bh_nft_snap *s = calloc(1, sizeof(*s));
@@ -72,7 +89,7 @@ int bh_nft_snap_alloc(const struct bh_nft_batch *full, const struct bh_compiled 
 	if (!s)
 		return -ENOMEM;
 	s->generation = o->generation;
-	if (bh_nft__batch_shape(full, &s->shape))
+	if (shape_of(c, g, o, &s->shape))
 		goto nomem;
 	for (int d = 0; d < BH_DIR_MAX; d++)
 		for (int v = 0; v < VIEWS; v++) {
@@ -254,15 +271,18 @@ static int push_recs(struct bh_nft_batch *b, uint16_t type, const char *name,
 #define MAX_SETS (BH_DIR_MAX * VIEWS * BH_FAM_MAX * KINDS)
 
 int bh_nft_build_delta(struct bh_nft_batch *b, const struct bh_nft_snap *from,
-		       const struct bh_nft_batch *full, const struct bh_compiled *c, size_t g)
+		       const struct bh_compiled *c, size_t g, const struct bh_emit_opts *o)
 {
 	const struct bh_ruleset *rs = &c->groups[g];
+	struct bh_emit_opts keep = *o;
 	struct set_diff diffs[MAX_SETS];
 	uint64_t shape;
 	size_t n = 0, i;
 	int ret;
 
-	if ((ret = bh_nft__batch_shape(full, &shape)))
+	/* the rules stay, with the generation they log */
+	keep.generation = from->generation;
+	if ((ret = shape_of(c, g, &keep, &shape)))
 		return ret;
 	if (shape != from->shape)
 		return 0;

@@ -49,6 +49,7 @@ struct bh_nft_batch {
 	uint32_t next_set_id;
 	size_t n_elems;
 	uint32_t table_flags;	/* NFTA_TABLE_FLAGS of the table the batch creates */
+	bool shape_only;	/* peer sets without their elements (nft_delta.c) */
 };
 
 /* Append a message; takes ownership of obj and es (freed on failure too). 0 or -ENOMEM. */
