@@ -25,59 +25,6 @@ static const int signals[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int flags);
 static void retry_cb(uv_timer_t *t);
 
-/* ---- errors and lifecycle lines ------------------------------------------------ */
-
-/* One line on stderr, escaped as a whole: it quotes input (policy/diag.h). */
-static void __attribute__((format(printf, 1, 2))) agent_err(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	fputs("bulkhead agent: ", stderr);
-	bh_diag_fputs(s, stderr);
-	fputc('\n', stderr);
-	free(s);
-}
-
-static void set_last_error(struct bh_agent *a, const char *msg)
-{
-	free(a->last_error);
-	a->last_error = msg ? strdup(msg) : NULL;
-}
-
-static void report_diag(struct bh_agent *a, const char *action, const struct bh_diag *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		const struct bh_loc *l = &d->v[i].loc;
-		char *msg;
-
-		int n = l->line ? asprintf(&msg, "%s:%u:%u: %s", l->file ? l->file : "?", l->line,
-					   l->col, d->v[i].msg)
-				: asprintf(&msg, "%s: %s", l->file ? l->file : "?", d->v[i].msg);
-
-		if (n < 0)
-			continue;
-		agent_err("%s: error: %s", action, msg);
-		bh_out_lifecycle(&a->out, action, "failure",
-				 json_pack("{s:s?, s:i, s:i, s:s, s:s}", "file", l->file, "line",
-					   (int)l->line, "column", (int)l->col, "error", d->v[i].msg,
-					   "kept", bh_state_current(&a->st) ? "last valid set stays in force"
-									    : "nothing valid loaded yet"),
-				 msg);
-		if (i == 0)
-			set_last_error(a, msg);
-		free(msg);
-	}
-	if (d->oom)
-		fprintf(stderr, "bulkhead agent: %s: out of memory recording errors\n", action);
-}
-
 /* ---- inputs ---------------------------------------------------------------------- */
 
 static int load_policies(struct bh_agent *a)
@@ -94,7 +41,7 @@ static int load_policies(struct bh_agent *a)
 	if (r < 0) {
 		if (!d.n)
 			bh_diag_add(&d, &(struct bh_loc){ .file = path }, "%s", strerror(-r));
-		report_diag(a, "invalid-policy", &d);
+		bh_agent__report_diag(a, "invalid-policy", &d);
 		a->cnt.invalid_edits++;
 		bh_diag_deinit(&d);
 		return r;
@@ -123,7 +70,7 @@ static int load_inventory(struct bh_agent *a)
 		if (!d.n)
 			bh_diag_add(&d, &(struct bh_loc){ .file = a->cfg->inventory }, "%s",
 				    strerror(-r));
-		report_diag(a, "invalid-inventory", &d);
+		bh_agent__report_diag(a, "invalid-inventory", &d);
 		a->cnt.invalid_edits++;
 		bh_diag_deinit(&d);
 		return r;
@@ -132,7 +79,7 @@ static int load_inventory(struct bh_agent *a)
 	r = bh_netns_check_distinct(inv, &d);
 	if (r != 0) {
 		a->inventory_invalid = true;
-		report_diag(a, "invalid-inventory", &d);
+		bh_agent__report_diag(a, "invalid-inventory", &d);
 		a->cnt.invalid_edits++;
 		bh_diag_deinit(&d);
 		bh_inventory_free(inv);
@@ -165,7 +112,7 @@ static int compile_gen(struct bh_agent *a)
 		bh_diag_init(&d);
 		r = bh_state_compile_limited(&a->st, &a->cfg->limits, &d);
 		if (r == -E2BIG) {
-			report_diag(a, "invalid-policy", &d);
+			bh_agent__report_diag(a, "invalid-policy", &d);
 			a->cnt.invalid_edits++;
 		}
 		bh_diag_deinit(&d);
@@ -188,12 +135,12 @@ static void rec_cb(void *arg, const struct bh_rec_wl *w, int err, bool removed)
 		return;	/* the namespace left with its workload */
 	if (!removed && w->repeated)
 		return;	/* reported when it first happened; status shows it */
-	agent_err("%s (%s): %s", key, w->netns, w->last_error ? w->last_error : strerror(-err));
+	bh_agent__err("%s (%s): %s", key, w->netns, w->last_error ? w->last_error : strerror(-err));
 	bh_out_lifecycle(&a->out, removed ? "remove-failed" : "program-failed", "failure",
 			 json_pack("{s:s, s:s, s:s?, s:s?}", "workload", key, "netns", w->netns,
 				   "error", w->last_error, "errno", strerror(-err)),
 			 w->last_error);
-	set_last_error(a, w->last_error ? w->last_error : strerror(-err));
+	bh_agent__set_last_error(a, w->last_error ? w->last_error : strerror(-err));
 }
 
 static json_t *ms_of(uint64_t us)
@@ -228,7 +175,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 			return;
 		}
 		if (r < 0) {
-			set_last_error(a, "compile: out of memory");
+			bh_agent__set_last_error(a, "compile: out of memory");
 			a->cnt.reconcile_errors++;
 			a->compile_pending = true;	/* the retry compiles again */
 			uv_timer_start(&a->retry, retry_cb, RETRY_MS, 0);
@@ -274,7 +221,7 @@ static void agent_reconcile(struct bh_agent *a, bool recompile, unsigned int fla
 	bh_agent__isolated_report(a);
 	bh_agent__enforce_sync(a);
 	if (r == -ENOMEM)
-		set_last_error(a, "reconcile: out of memory");
+		bh_agent__set_last_error(a, "reconcile: out of memory");
 	if (r < 0) {
 		a->cnt.reconcile_errors++;
 		uv_timer_start(&a->retry, retry_cb, RETRY_MS, 0);
@@ -399,7 +346,7 @@ static void docker_cb(void *arg, enum bh_docker_ev ev, const struct bh_workload 
 		bh_out_lifecycle(&a->out, "source-lost", "failure",
 				 json_pack("{s:s, s:s}", "source", "docker", "socket", a->cfg->docker),
 				 msg);
-		set_last_error(a, msg);
+		bh_agent__set_last_error(a, msg);
 		a->docker_lost = true;
 		if (!a->ready) {
 			/* Enforce what the other sources know; containers follow on reconnect. */

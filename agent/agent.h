@@ -214,4 +214,15 @@ json_t *bh_agent_status(struct bh_agent *a);
  */
 json_t *bh_agent_control_handler(struct bh_control *c, json_t *req);
 
+/* ---- the agent's error lines (agent_report.c) ---- */
+
+struct bh_diag;
+
+/* One line "bulkhead agent: ..." on stderr, escaped as a whole: it quotes input. */
+void bh_agent__err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Replaces the error `status` shows (copied; NULL clears it). */
+void bh_agent__set_last_error(struct bh_agent *a, const char *msg);
+/* Every diagnostic of d on stderr and as an `action` lifecycle line; the first becomes the last error. */
+void bh_agent__report_diag(struct bh_agent *a, const char *action, const struct bh_diag *d);
+
 #endif
