@@ -13,6 +13,7 @@
 int bh_cmd_check(int argc, char **argv);
 int bh_cmd_compile(int argc, char **argv);
 int bh_cmd_explain(int argc, char **argv);
+int bh_cmd_diff(int argc, char **argv);
 int bh_cmd_apply(int argc, char **argv);
 int bh_cmd_reset(int argc, char **argv);
 int bh_cmd_agent(int argc, char **argv);

@@ -20,6 +20,8 @@ static const struct {
 	{ "explain", bh_cmd_explain,
 	  "--inventory F --policies D --from A --to B --port 80/tcp | --matrix [--port P]",
 	  "can A reach B? (exit 0 allowed, 1 denied)" },
+	{ "diff", bh_cmd_diff, "--inventory F --old D --new D [--format text|json|markdown]",
+	  "what a change of policies opens and closes (exit 0 same, 1 changed)" },
 	{ "apply", bh_cmd_apply, "--inventory F --policies D",
 	  "program every listed network namespace once" },
 	{ "reset", bh_cmd_reset, "--inventory F", "remove bulkhead's table from every listed namespace" },
