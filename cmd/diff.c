@@ -8,34 +8,41 @@
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "cmd/diff_flows.h"
 #include "log/jsonw.h"
 #include "policy/diff.h"
 #include "policy/explain.h"
 
 static const enum bh_opt_id shared[] = { BH_O_INVENTORY, BH_O_LIMITS BH_O_HELP };
 
-enum { L_OLD, L_NEW, L_FORMAT };
+enum { L_OLD, L_NEW, L_FORMAT, L_FLOWS };
 
 static const struct bh_cli_local local[] = {
 	[L_OLD] = { "old", 0, required_argument, "PATH", "the policies before the change" },
 	[L_NEW] = { "new", 0, required_argument, "PATH", "the policies after the change" },
 	[L_FORMAT] = { "format", 0, required_argument, "FMT", "text (default), json or markdown" },
+	[L_FLOWS] = { "flows", 0, required_argument, "FILE",
+		      "the agent's JSON lines ('-': stdin): list the recorded connections\n"
+		      "whose verdict the new side changes (repeatable)" },
 };
 
 static const struct bh_cli_spec spec = {
 	.cmd = "diff",
-	.synopsis = "diff --inventory FILE --old PATH --new PATH [--format text|json|markdown]",
+	.synopsis = "diff --inventory FILE --old PATH --new PATH [--format text|json|markdown]\n"
+		    "       [--flows FILE]...",
 	.about = "Lists the connections a change of policies opens and closes, between\n"
 		 "every pair of workloads of the inventory and with outside addresses,\n"
 		 "for every port of TCP, UDP and SCTP, from the same compiled rules the\n"
 		 "kernel gets. Each entry names the rules deciding both ends (the new\n"
 		 "side for opened connections, the old side for closed ones). Changes\n"
-		 "to policies in audit mode alone are listed under audit.",
+		 "to policies in audit mode alone are listed under audit. Outside\n"
+		 "ranges may cover inventory addresses: those are listed as pairs.",
 	.shared = shared,
 	.n_shared = sizeof(shared) / sizeof(shared[0]),
 	.local = local,
 	.n_local = sizeof(local) / sizeof(local[0]),
-	.exit_status = "Exit status: 0 reachability identical, 1 something opened or closed,\n"
+	.exit_status = "Exit status: 0 reachability identical, 1 something opened or closed\n"
+		       "(or a recorded flow changes verdict),\n"
 		       "2 usage error, unreadable or invalid input on either side.",
 };
 
@@ -44,6 +51,8 @@ enum fmt { F_TEXT, F_JSON, F_MD };
 struct diff_args {
 	const char *old, *new;
 	enum fmt fmt;
+	const char *flows[BH_CLI_MAX_POLICIES];
+	size_t n_flows;
 };
 
 static int on_local(void *ctx, size_t idx, const char *arg)
@@ -57,6 +66,13 @@ static int on_local(void *ctx, size_t idx, const char *arg)
 		return 0;
 	case L_NEW:
 		x->new = arg;
+		return 0;
+	case L_FLOWS:
+		if (x->n_flows == BH_CLI_MAX_POLICIES) {
+			bh_cli_usage_error(&spec, "at most %d --flows", BH_CLI_MAX_POLICIES);
+			return -1;
+		}
+		x->flows[x->n_flows++] = arg;
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
@@ -147,7 +163,8 @@ static size_t section_of(const struct bh_diff_entry *e)
 	return e->kind >= BH_DIFF_AUDIT_OPENED ? 2 : e->kind;
 }
 
-static void print_text(const struct bh_compiled *const c[2], const struct bh_diff *d)
+static void print_text(const struct bh_compiled *const c[2], const struct bh_diff *d,
+		       const struct bh_flows *fl)
 {
 	bool any = false;
 
@@ -167,11 +184,13 @@ static void print_text(const struct bh_compiled *const c[2], const struct bh_dif
 			       s == 2 ? ": " : "", r.from, r.to, r.proto, r.ports, r.egress, r.ingress);
 		}
 	}
+	bh_flows_print_text(fl, !any);
 }
 
-static void print_md(const struct bh_compiled *const c[2], const struct bh_diff *d)
+static void print_md(const struct bh_compiled *const c[2], const struct bh_diff *d,
+		     const struct bh_flows *fl)
 {
-	if (!d->n) {
+	if (!d->n && !fl->n) {
 		puts("**bulkhead diff**: no change of reachability.");
 		return;
 	}
@@ -197,9 +216,11 @@ static void print_md(const struct bh_compiled *const c[2], const struct bh_diff 
 		if (head)
 			putchar('\n');
 	}
+	bh_flows_print_md(fl);
 }
 
-static int print_json(const struct bh_compiled *const c[2], const struct bh_diff *d)
+static int print_json(const struct bh_compiled *const c[2], const struct bh_diff *d,
+		      const struct bh_flows *fl)
 {
 	struct bh_jsonw w;
 	int ret;
@@ -236,9 +257,7 @@ static int print_json(const struct bh_compiled *const c[2], const struct bh_diff
 		}
 		bh_jsonw_arr_end(&w);
 	}
-	bh_jsonw_key(&w, "flows");
-	bh_jsonw_arr_begin(&w);
-	bh_jsonw_arr_end(&w);
+	bh_flows_json(&w, fl);
 	bh_jsonw_obj_end(&w);
 	ret = bh_jsonw_err(&w);
 	if (!ret)
@@ -250,6 +269,7 @@ static int print_json(const struct bh_compiled *const c[2], const struct bh_diff
 int bh_cmd_diff(int argc, char **argv)
 {
 	struct diff_args x = { .fmt = F_TEXT };
+	struct bh_flows fl = { 0 };
 	struct bh_cli_inputs in[2];
 	const struct bh_compiled *c[2];
 	struct bh_diff d;
@@ -271,25 +291,30 @@ int bh_cmd_diff(int argc, char **argv)
 		bh_cli_inputs_free(&in[0]);
 		return BH_EXIT_CANNOT;
 	}
-	/* both sides are compiled against the old side's inventory (the same file) */
+	/* both sides come from the one inventory file: the same workloads in the same order */
 	ret = BH_EXIT_CANNOT;
 	c[0] = in[0].c;
 	c[1] = in[1].c;
+	for (size_t i = 0; i < x.n_flows; i++)
+		if (bh_flows_read(x.flows[i], c[1], &fl))
+			goto out;
+	bh_flows_replay(c[1], &fl);
 	if (bh_diff_compute(c[0], c[1], &d)) {
 		fprintf(stderr, "bulkhead diff: out of memory\n");
 		goto out;
 	}
-	ret = bh_diff_changed(&d) ? BH_EXIT_NO : BH_EXIT_OK;
+	ret = bh_diff_changed(&d) || fl.n ? BH_EXIT_NO : BH_EXIT_OK;
 	if (x.fmt == F_MD)
-		print_md(c, &d);
+		print_md(c, &d, &fl);
 	else if (x.fmt == F_TEXT)
-		print_text(c, &d);
-	else if (print_json(c, &d)) {
+		print_text(c, &d, &fl);
+	else if (print_json(c, &d, &fl)) {
 		fprintf(stderr, "bulkhead diff: out of memory\n");
 		ret = BH_EXIT_CANNOT;
 	}
 	bh_diff_free(&d);
 out:
+	bh_flows_free(&fl);
 	bh_cli_inputs_free(&in[1]);
 	bh_cli_inputs_free(&in[0]);
 	return ret;
