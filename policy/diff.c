@@ -32,6 +32,7 @@ struct ctx {
 	size_t n_brk, cap_brk;
 	bh_u128 *abrk;			/* address boundaries of the current outside scan */
 	size_t n_abrk, cap_abrk;
+	bool *same;			/* [wl * BH_DIR_MAX + dir]: end_same() */
 	bool have;			/* a run of pending */
 	struct bh_diff_entry pending;
 };
@@ -253,6 +254,51 @@ static bool pick_pair(const struct bh_workload *a, const struct bh_workload *b,
 	return false;
 }
 
+static bool elems_same(const struct bh_elems *a, const struct bh_elems *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct bh_elem *p = &a->v[i], *q = &b->v[i];
+
+		if (memcmp(p->lo, q->lo, 16) || memcmp(p->hi, q->hi, 16) || p->proto != q->proto ||
+		    p->port_lo != q->port_lo || p->port_hi != q->port_hi || p->action != q->action)
+			return false;
+	}
+	return true;
+}
+
+static bool stage_same(const struct bh_stage *a, const struct bh_stage *b)
+{
+	if (a->present != b->present)
+		return false;
+	for (int f = 0; f < BH_FAM_MAX; f++)
+		if (!elems_same(&a->any[f], &b->any[f]) || !elems_same(&a->l4[f], &b->l4[f]))
+			return false;
+	return true;
+}
+
+/* Do two views decide every connection alike (whichever rules decide)? */
+static bool view_same(const struct bh_view *a, const struct bh_view *b)
+{
+	if (a->isolated != b->isolated || !stage_same(&a->admin, &b->admin) ||
+	    !stage_same(&a->baseline, &b->baseline))
+		return false;
+	for (int f = 0; f < BH_FAM_MAX; f++)
+		if (!elems_same(&a->any[f], &b->any[f]) || !elems_same(&a->l4[f], &b->l4[f]))
+			return false;
+	return true;
+}
+
+/* Workload wl decides alike on both sides in direction dir, enforced and audited. */
+static bool end_same(const struct ctx *x, size_t wl, int dir)
+{
+	for (int m = 0; m < 2; m++)
+		if (!view_same(side_view(x->c[OLD], wl, dir, m), side_view(x->c[NEW], wl, dir, m)))
+			return false;
+	return true;
+}
+
 static int scan_pair(struct ctx *x, size_t i, size_t j)
 {
 	const struct bh_inventory *inv = x->c[OLD]->inv;
@@ -260,6 +306,9 @@ static int scan_pair(struct ctx *x, size_t i, size_t j)
 	struct bh_diff_entry t = { .from = i, .to = j };
 	struct end eg, in;
 
+	/* both ends decide alike on both sides: nothing of the pair changed */
+	if (x->same[i * BH_DIR_MAX + BH_EGRESS] && x->same[j * BH_DIR_MAX + BH_INGRESS])
+		return 0;
 	if (!pick_pair(&inv->wl[i], &inv->wl[j], &ai, &aj))
 		return 0;
 	end_of(x, i, BH_EGRESS, aj, &eg);
@@ -330,6 +379,8 @@ static int scan_outside(struct ctx *x, size_t wl, int dir, int fam)
 	struct end e;
 	size_t n;
 
+	if (x->same[wl * BH_DIR_MAX + dir])
+		return 0;
 	e.peer.family = (uint8_t)af;
 	memset(e.peer.a, 0, sizeof(e.peer.a));
 	end_of(x, wl, dir, &e.peer, &e);
@@ -448,6 +499,12 @@ int bh_diff_compute(const struct bh_compiled *old, const struct bh_compiled *new
 	int ret = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
+	x.same = calloc(inv->n_wl * BH_DIR_MAX + 1, sizeof(*x.same));
+	if (!x.same)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->n_wl; i++)
+		for (int dir = 0; dir < BH_DIR_MAX; dir++)
+			x.same[i * BH_DIR_MAX + dir] = end_same(&x, i, dir);
 	for (size_t i = 0; i < inv->n_wl; i++)
 		for (size_t j = 0; j < inv->n_wl; j++)
 			if (i != j && scan_pair(&x, i, j))
@@ -464,6 +521,7 @@ int bh_diff_compute(const struct bh_compiled *old, const struct bh_compiled *new
 fail:
 	bh_diff_free(out);
 done:
+	free(x.same);
 	free(x.brk);
 	free(x.abrk);
 	return ret;
