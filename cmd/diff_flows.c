@@ -251,9 +251,9 @@ void bh_flows_print_text(const struct bh_flows *fl, bool first_section)
 		struct frow r;
 
 		frow_of(&fl->v[i], &r);
-		printf("  %s -> %s: %s -> %s %s%s%s (%llu times, last %s)\n", r.was, r.now, r.from, r.to,
+		printf("  %s -> %s: %s -> %s %s%s%s (%llu time%s, last %s)\n", r.was, r.now, r.from, r.to,
 		       r.proto, r.port[0] ? " " : "", r.port, (unsigned long long)fl->v[i].count,
-		       fl->v[i].last);
+		       fl->v[i].count == 1 ? "" : "s", fl->v[i].last);
 	}
 }
 
