@@ -22,8 +22,7 @@ static const struct bh_cli_local local[] = {
 	[L_NEW] = { "new", 0, required_argument, "PATH", "the policies after the change" },
 	[L_FORMAT] = { "format", 0, required_argument, "FMT", "text (default), json or markdown" },
 	[L_FLOWS] = { "flows", 0, required_argument, "FILE",
-		      "the agent's JSON lines ('-': stdin): list the recorded connections\n"
-		      "whose verdict the new side changes (repeatable)" },
+		      "the agent's log ('-': stdin): recorded flows the new side changes" },
 };
 
 static const struct bh_cli_spec spec = {
@@ -36,14 +35,15 @@ static const struct bh_cli_spec spec = {
 		 "kernel gets. Each entry names the rules deciding both ends (the new\n"
 		 "side for opened connections, the old side for closed ones). Changes\n"
 		 "to policies in audit mode alone are listed under audit. Outside\n"
-		 "ranges may cover inventory addresses: those are listed as pairs.",
+		 "ranges may cover inventory addresses: those are listed as pairs.\n"
+		 "--flows FILE (repeatable) replays the agent's JSON lines.",
 	.shared = shared,
 	.n_shared = sizeof(shared) / sizeof(shared[0]),
 	.local = local,
 	.n_local = sizeof(local) / sizeof(local[0]),
-	.exit_status = "Exit status: 0 reachability identical, 1 something opened or closed\n"
-		       "(or a recorded flow changes verdict),\n"
-		       "2 usage error, unreadable or invalid input on either side.",
+	.exit_status = "Exit status: 0 reachability identical, 1 something opened or closed (or\n"
+		       "a recorded flow changes verdict), 2 usage error, unreadable or invalid\n"
+		       "input on either side.",
 };
 
 enum fmt { F_TEXT, F_JSON, F_MD };
