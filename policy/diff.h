@@ -10,9 +10,11 @@
  * pair of workloads with addresses of one family (the first of IPv4, then
  * IPv6, as `explain` picks them) and for every address range outside
  * peers fall in (the boundaries of the compiled elements of either side),
- * the ports of TCP, UDP and SCTP are split where any element of either
+ * the ports 1-65535 of TCP, UDP and SCTP are split where any element of either
  * side starts or ends, and each piece is decided once on both sides: the
- * answer holds for every port. Pure: no I/O.
+ * answer holds for every port. Audit views (or the enforce view where no
+ * audit policy applies) are compared the same way; their changes are
+ * listed only where the enforced answer did not change. Pure: no I/O.
  */
 
 #include <stdbool.h>
@@ -55,7 +57,7 @@ struct bh_diff_entry {
 };
 
 struct bh_diff {
-	struct bh_diff_entry *v;	/* by kind, then from, to, outside range, protocol, port */
+	struct bh_diff_entry *v;	/* by kind, from, to, family, protocol, ports, rules, range */
 	size_t n, cap;
 };
 
