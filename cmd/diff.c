@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* bulkhead diff: what a change of policies opens and closes, from both compiled sides. */
+#include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
@@ -15,7 +20,7 @@
 
 static const enum bh_opt_id shared[] = { BH_O_INVENTORY, BH_O_LIMITS BH_O_HELP };
 
-enum { L_OLD, L_NEW, L_FORMAT, L_FLOWS };
+enum { L_OLD, L_NEW, L_FORMAT, L_FLOWS, L_GIT };
 
 static const struct bh_cli_local local[] = {
 	[L_OLD] = { "old", 0, required_argument, "PATH", "the policies before the change" },
@@ -23,12 +28,14 @@ static const struct bh_cli_local local[] = {
 	[L_FORMAT] = { "format", 0, required_argument, "FMT", "text (default), json or markdown" },
 	[L_FLOWS] = { "flows", 0, required_argument, "FILE",
 		      "the agent's log ('-': stdin): recorded flows the new side changes" },
+	[L_GIT] = { "git", 0, required_argument, "DIR",
+		    "--old and --new are git revisions of the policy directory DIR" },
 };
 
 static const struct bh_cli_spec spec = {
 	.cmd = "diff",
 	.synopsis = "diff --inventory FILE --old PATH --new PATH [--format text|json|markdown]\n"
-		    "       [--flows FILE]...",
+		    "       [--flows FILE]... [--git DIR]",
 	.about = "Lists the connections a change of policies opens and closes, between\n"
 		 "every pair of workloads of the inventory and with outside addresses,\n"
 		 "for every port of TCP, UDP and SCTP, from the same compiled rules the\n"
@@ -53,6 +60,7 @@ struct diff_args {
 	enum fmt fmt;
 	const char *flows[BH_CLI_MAX_POLICIES];
 	size_t n_flows;
+	const char *git;
 };
 
 static int on_local(void *ctx, size_t idx, const char *arg)
@@ -66,6 +74,9 @@ static int on_local(void *ctx, size_t idx, const char *arg)
 		return 0;
 	case L_NEW:
 		x->new = arg;
+		return 0;
+	case L_GIT:
+		x->git = arg;
 		return 0;
 	case L_FLOWS:
 		if (x->n_flows == BH_CLI_MAX_POLICIES) {
@@ -266,10 +277,85 @@ static int print_json(const struct bh_compiled *const c[2], const struct bh_diff
 	return ret;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) ? -1 : 0;
+}
+
+/* Removes the extracted tree of a side (nothing when tmp is empty). */
+static void side_remove(const char *tmp)
+{
+	if (tmp[0])
+		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int wait_ok(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/*
+ * The policy directory DIR at revision rev, extracted into a new temporary
+ * directory (its path into tmp): `git -C DIR archive REV | tar -x`.
+ * 0, or -1 after printing why.
+ */
+static int side_from_git(const char *dir, const char *rev, const char *side, char *tmp, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+	pid_t git, tar;
+	int p[2];
+
+	tmp[0] = '\0';
+	if (rev[0] == '-') {
+		fprintf(stderr, "bulkhead diff: the %s side: '%s' is not a revision\n", side, rev);
+		return -1;
+	}
+	snprintf(tmp, len, "%s/bh-diff.XXXXXX", t && t[0] ? t : "/tmp");
+	if (!mkdtemp(tmp) || pipe(p)) {
+		fprintf(stderr, "bulkhead diff: %s: %s\n", tmp, strerror(errno));
+		tmp[0] = '\0';
+		return -1;
+	}
+	git = fork();
+	if (git == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		close(p[1]);
+		execlp("git", "git", "-C", dir, "archive", "--format=tar", rev, (char *)NULL);
+		_exit(127);
+	}
+	tar = git < 0 ? -1 : fork();
+	if (tar == 0) {
+		dup2(p[0], STDIN_FILENO);
+		close(p[0]);
+		close(p[1]);
+		execlp("tar", "tar", "-x", "-C", tmp, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	close(p[1]);
+	if ((git < 0 || wait_ok(git)) | (tar < 0 || wait_ok(tar))) {
+		fprintf(stderr, "bulkhead diff: the %s side: could not read revision '%s' of %s with git\n",
+			side, rev, dir);
+		return -1;
+	}
+	return 0;
+}
+
 int bh_cmd_diff(int argc, char **argv)
 {
 	struct diff_args x = { .fmt = F_TEXT };
 	struct bh_flows fl = { 0 };
+	char tmp[2][PATH_MAX] = { "", "" };
+	const char *path[2];
 	struct bh_cli_inputs in[2];
 	const struct bh_compiled *c[2];
 	struct bh_diff d;
@@ -281,18 +367,26 @@ int bh_cmd_diff(int argc, char **argv)
 		return ret < 0 ? 0 : ret;
 	if (!a.inventory || !x.old || !x.new)
 		return bh_cli_usage_error(&spec, "need --inventory, --old and --new");
+	path[0] = x.old;
+	path[1] = x.new;
 	memset(in, 0, sizeof(in));
-	if (bh_cli_load(a.inventory, &x.old, 1, true, &a.limits, &in[0])) {
-		fprintf(stderr, "bulkhead diff: the old side (%s) is invalid or unreadable\n", x.old);
-		return BH_EXIT_CANNOT;
+	ret = BH_EXIT_CANNOT;
+	if (x.git) {
+		if (side_from_git(x.git, x.old, "old", tmp[0], sizeof(tmp[0])) ||
+		    side_from_git(x.git, x.new, "new", tmp[1], sizeof(tmp[1])))
+			goto out;
+		path[0] = tmp[0];
+		path[1] = tmp[1];
 	}
-	if (bh_cli_load(a.inventory, &x.new, 1, true, &a.limits, &in[1])) {
+	if (bh_cli_load(a.inventory, &path[0], 1, true, &a.limits, &in[0])) {
+		fprintf(stderr, "bulkhead diff: the old side (%s) is invalid or unreadable\n", x.old);
+		goto out;
+	}
+	if (bh_cli_load(a.inventory, &path[1], 1, true, &a.limits, &in[1])) {
 		fprintf(stderr, "bulkhead diff: the new side (%s) is invalid or unreadable\n", x.new);
-		bh_cli_inputs_free(&in[0]);
-		return BH_EXIT_CANNOT;
+		goto out;
 	}
 	/* both sides come from the one inventory file: the same workloads in the same order */
-	ret = BH_EXIT_CANNOT;
 	c[0] = in[0].c;
 	c[1] = in[1].c;
 	for (size_t i = 0; i < x.n_flows; i++)
@@ -317,5 +411,7 @@ out:
 	bh_flows_free(&fl);
 	bh_cli_inputs_free(&in[1]);
 	bh_cli_inputs_free(&in[0]);
+	side_remove(tmp[1]);
+	side_remove(tmp[0]);
 	return ret;
 }

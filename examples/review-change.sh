@@ -1,19 +1,15 @@
 #!/usr/bin/env bash
 # A CI gate for a change of policies kept in git:
 #   examples/review-change.sh INVENTORY POLICY_DIR [BASE_REF]
-# compares POLICY_DIR as checked out with POLICY_DIR at BASE_REF (default
+# compares POLICY_DIR at HEAD with POLICY_DIR at BASE_REF (default
 # origin/main), writes the review as markdown to review.md (post it as a
 # comment on the change) and fails when the change opens any connection to
 # a workload labelled tier=data. Needs bulkhead, git, jq and yq.
 set -eu
 inv=$1 dir=${2%/} base=${3:-origin/main}
 BULKHEAD=${BULKHEAD:-bulkhead}
-old=$(mktemp -d)
-trap 'rm -rf "$old"' EXIT
-# the policies as they were (run from the repository's top directory)
-git archive "$base" "$dir" | tar -x -C "$old"
-[ -d "$old/$dir" ] || mkdir -p "$old/$dir"
-run() { "$BULKHEAD" diff --inventory "$inv" --old "$old/$dir" --new "$dir" "$@"; }
+# both sides read from git: the base revision and the change's commit
+run() { "$BULKHEAD" diff --inventory "$inv" --git "$dir" --old "$base" --new HEAD "$@"; }
 rc=0
 run --format markdown >review.md || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"	# 2: either side does not load (the diagnostics say which)

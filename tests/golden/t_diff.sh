@@ -61,3 +61,24 @@ check_eq "--new missing: usage error (exit 2)" 2 $?
 "$BULKHEAD" diff --inventory "$G/inventory.yaml" --old "$G/01-selector-widened/old" \
 	--new "$G/01-selector-widened/new" --format yaml 2>/dev/null
 check_eq "an unknown format: usage error (exit 2)" 2 $?
+
+# --git DIR: --old and --new are revisions of the policy directory
+repo=$tmp/repo
+mkdir -p "$repo/policies"
+git -C "$repo" init -q
+cp "$G/01-selector-widened/old/db.yaml" "$repo/policies/"
+git -C "$repo" add . && git -C "$repo" -c user.name=t -c user.email=t@t commit -qm old
+cp "$G/01-selector-widened/new/db.yaml" "$repo/policies/"
+git -C "$repo" -c user.name=t -c user.email=t@t commit -qam new
+TMPDIR=$tmp "$BULKHEAD" diff --inventory "$G/inventory.yaml" --git "$repo/policies" --old HEAD~1 --new HEAD \
+	>"$tmp/out" 2>"$tmp/err"
+check_eq "--git: exit 1 on the widened selector" 1 $?
+check "--git: the same answer as the directories" cmp -s "$G/01-selector-widened/expected.txt" "$tmp/out"
+check_eq "--git: the extracted trees are removed" "" "$(ls -d "$tmp"/bh-diff.* 2>/dev/null)"
+"$BULKHEAD" diff --inventory "$G/inventory.yaml" --git "$repo/policies" --old HEAD --new HEAD >"$tmp/out"
+check_eq "--git: a revision against itself: exit 0" 0 $?
+TMPDIR=$tmp "$BULKHEAD" diff --inventory "$G/inventory.yaml" --git "$repo/policies" --old nosuchrev \
+	--new HEAD >/dev/null 2>"$tmp/err"
+check_eq "--git: an unknown revision: exit 2" 2 $?
+check "--git: the side and the revision are named" grep -q "the old side: could not read revision 'nosuchrev'" "$tmp/err"
+check_eq "--git: nothing left behind on failure" "" "$(ls -d "$tmp"/bh-diff.* 2>/dev/null)"
