@@ -39,29 +39,6 @@ static struct nftnl_set *set_new(const char *name, uint32_t id)
 	return s;
 }
 
-static void be_inc(uint8_t *a, size_t len)
-{
-	while (len-- > 0)
-		if (++a[len])
-			break;
-}
-
-static bool all_ones(const uint8_t *a, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (a[i] != 0xff)
-			return false;
-	return true;
-}
-
-static bool all_zero(const uint8_t *a, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (a[i])
-			return false;
-	return true;
-}
-
 static const uint8_t open_udata[] = { 0x01, 0x04, 0x01, 0x00, 0x00, 0x00 };
 
 /* Adds one kernel element to s. 0 or -ENOMEM. */
@@ -126,18 +103,18 @@ int bh_nft__encode(const struct bh_elem *e, size_t n, uint8_t fam, bool concat,
 			r->has_end = true;
 			continue;
 		}
-		if (i == 0 && !all_zero(x->lo, alen)) {
+		if (i == 0 && !bh__all_zero(x->lo, alen)) {
 			r = rec_next(v, &k, UINT32_MAX, alen);
 			r->flags = NFT_SET_ELEM_INTERVAL_END;
 		}
 		r = rec_next(v, &k, i, alen);
 		memcpy(r->key, x->lo, alen);
-		r->open = all_ones(x->hi, alen);
+		r->open = bh__all_ones(x->hi, alen);
 		if (r->open)
 			continue;
 		r = rec_next(v, &k, i, alen);
 		memcpy(r->key, x->hi, alen);
-		be_inc(r->key, alen);
+		bh__be_inc(r->key, alen);
 		r->flags = NFT_SET_ELEM_INTERVAL_END;
 	}
 	*out = v;

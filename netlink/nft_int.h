@@ -154,4 +154,28 @@ uint32_t bh_nft__conn_seq(struct bh_nft_conn *c, uint32_t n);
 int bh_nft__conn_request(struct bh_nft_conn *c, struct nlmsghdr *nlh,
 			 int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
+/* Big-endian byte strings of interval ends: +1, and the all-ones/all-zero tests. */
+static inline void bh__be_inc(uint8_t *a, size_t len)
+{
+	while (len-- > 0)
+		if (++a[len])
+			break;
+}
+
+static inline bool bh__all_ones(const uint8_t *a, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != 0xff)
+			return false;
+	return true;
+}
+
+static inline bool bh__all_zero(const uint8_t *a, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
 #endif

@@ -112,29 +112,6 @@ out:
 	return ret;
 }
 
-static void be_inc(uint8_t *a, size_t len)
-{
-	while (len-- > 0)
-		if (++a[len])
-			break;
-}
-
-static bool all_ones(const uint8_t *a, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (a[i] != 0xff)
-			return false;
-	return true;
-}
-
-static bool all_zero(const uint8_t *a, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (a[i])
-			return false;
-	return true;
-}
-
 /* Adds one element; key_end and v (a map element's verdict) may be NULL. 0 or -ENOMEM. */
 static int elem_add(struct nftnl_set *s, const void *key, const void *key_end, uint32_t len,
 		    uint32_t flags, bool open, const struct bh_verdict *v)
@@ -209,18 +186,18 @@ static int elems_push(struct bh_nft_batch *b, const char *name, uint32_t id, uin
 				goto fail;
 			continue;
 		}
-		if (i == 0 && !all_zero(x->lo, alen)) {
+		if (i == 0 && !bh__all_zero(x->lo, alen)) {
 			es->map[es->n_map++] = UINT32_MAX;
 			if ((ret = elem_add(s, zero, NULL, alen, NFT_SET_ELEM_INTERVAL_END, false, NULL)))
 				goto fail;
 		}
 		es->map[es->n_map++] = src;
-		if ((ret = elem_add(s, x->lo, NULL, alen, 0, all_ones(x->hi, alen), v ? &v[i] : NULL)))
+		if ((ret = elem_add(s, x->lo, NULL, alen, 0, bh__all_ones(x->hi, alen), v ? &v[i] : NULL)))
 			goto fail;
-		if (all_ones(x->hi, alen))
+		if (bh__all_ones(x->hi, alen))
 			continue;
 		memcpy(k, x->hi, alen);
-		be_inc(k, alen);
+		bh__be_inc(k, alen);
 		es->map[es->n_map++] = src;
 		if ((ret = elem_add(s, k, NULL, alen, NFT_SET_ELEM_INTERVAL_END, false, NULL)))
 			goto fail;

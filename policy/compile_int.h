@@ -77,6 +77,13 @@ void bh__seg_report(const struct bh_compiled *c, const struct bh__ents *in,
 
 /* ---- the cluster-wide tiers (cnp_compile.c) ---- */
 
+/*
+ * In the sorted, disjoint elements es (family fam), the index of the first
+ * element whose (proto, start) is after (proto, a): the pieces of the one
+ * segment that may hold a sit right before it (view.c).
+ */
+size_t bh__elems_upper(const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a);
+
 /* The compiler's working state (compile.c), shared with the rule translation. */
 struct bh__peer_res {		/* workloads matched by one selector peer */
 	uint32_t *wl;

@@ -52,24 +52,6 @@ static void end_of(struct ctx *x, size_t wl, int dir, const struct bh_addr *peer
 	e->peer = *peer;
 }
 
-struct key {
-	uint8_t proto;
-	int fam;
-	bh_u128 a;
-};
-
-static int key_cmp(const void *key, const void *elem)
-{
-	const struct key *k = key;
-	const struct bh_elem *e = elem;
-	bh_u128 lo;
-
-	if (k->proto != e->proto)
-		return k->proto < e->proto ? -1 : 1;
-	lo = bh__addr_to_u128(e->lo, k->fam);
-	return k->a < lo ? -1 : k->a > lo;
-}
-
 static int push_brk(struct ctx *x, uint32_t p)
 {
 	if (bh_array_reserve(x->brk, x->cap_brk, x->n_brk + 1, 64))
@@ -81,8 +63,7 @@ static int push_brk(struct ctx *x, uint32_t p)
 /* The port boundaries of the pieces of es's segment holding (proto, a), as in view.c. */
 static int elems_breaks(struct ctx *x, const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a)
 {
-	const struct key k = { .proto = proto, .fam = fam, .a = a };
-	size_t lo = bh_sorted_upper(&k, es->v, es->n, sizeof(*es->v), key_cmp);
+	size_t lo = bh__elems_upper(es, fam, proto, a);
 
 	for (size_t i = lo; i-- > 0;) {
 		const struct bh_elem *e = &es->v[i];

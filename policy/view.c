@@ -30,12 +30,18 @@ static int elem_key_cmp(const void *key, const void *elem)
 	return k->a < lo ? -1 : k->a > lo;
 }
 
+size_t bh__elems_upper(const struct bh_elems *es, int fam, uint8_t proto, bh_u128 a)
+{
+	const struct elem_key k = { .proto = proto, .fam = fam, .a = a };
+
+	return bh_sorted_upper(&k, es->v, es->n, sizeof(*es->v), elem_key_cmp);
+}
+
 static const struct bh_elem *elem_find(const struct bh_elems *es, int fam, uint8_t proto,
 				       bh_u128 a, uint16_t port)
 {
-	const struct elem_key k = { .proto = proto, .fam = fam, .a = a };
 	/* the first element whose (proto, start) is after (proto, a) */
-	size_t lo = bh_sorted_upper(&k, es->v, es->n, sizeof(*es->v), elem_key_cmp);
+	size_t lo = bh__elems_upper(es, fam, proto, a);
 
 	/* all pieces of the one segment that may hold a sit right before it */
 	for (size_t i = lo; i-- > 0;) {
